@@ -1,0 +1,124 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workbench.config import ConfigError, find_root, load_config, parse_window
+
+from conftest import REPO
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "workbench.yaml"
+    path.write_text(text)
+    return path
+
+
+def with_change(tmp_path: Path, change) -> Path:
+    settings = yaml.safe_load((REPO / "workbench.yaml").read_text())
+    change(settings)
+    return write(tmp_path, yaml.safe_dump(settings))
+
+
+def test_repository_config_loads():
+    config = load_config(REPO / "workbench.yaml")
+    assert config.services == ["checkout", "payments", "search", "catalog", "auth", "notifications"]
+    assert [r.name for r in config.rules.baseline] == ["cpu_high", "p95_high", "errors_high", "traffic_drop"]
+    assert [(r.metric, r.op, r.threshold) for r in config.rules.critical] == [
+        ("error_rate", ">", 5.0),
+        ("latency_p99", ">", 5000.0),
+    ]
+    assert config.root == REPO
+    assert config.path("incidents") == REPO / "data" / "incidents.csv"
+
+
+def _set(path, value):
+    def change(settings):
+        node = settings
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+
+    return change
+
+
+BAD = [
+    # (change, words the error must contain)
+    (_set(["colour"], "blue"), ["colour", "unknown key"]),
+    (_set(["window"], "fortnightly"), ["window", "fortnightly"]),
+    (_set(["window"], "7min"), ["window", "divide a day"]),
+    (_set(["window"], "30s"), ["window", "at least 1min"]),
+    (_set(["services"], []), ["services"]),
+    (_set(["services"], ["a", "a"]), ["services", "duplicate"]),
+    (_set(["services"], ["bad name!"]), ["services", "bad name!"]),
+    (_set(["source", "kind"], "influx"), ["source.kind", "influx"]),
+    (_set(["source", "sample", "days"], 3), ["source.sample.days"]),
+    (_set(["source", "sample", "start"], "someday"), ["source.sample.start", "someday"]),
+    (_set(["source", "sample", "seeed"], 1), ["source.sample.seeed", "unknown key"]),
+    (_set(["rules", "baseline"], [{"name": "x", "metric": "cpu", "op": ">", "threshold": 1}]), ["rules.baseline[0].metric"]),
+    (_set(["rules", "baseline"], [{"name": "x", "metric": "cpu_usage", "op": ">>", "threshold": 1}]), ["rules.baseline[0].op"]),
+    (_set(["rules", "baseline"], [{"name": "x", "metric": "cpu_usage", "op": ">", "threshold": "high"}]), ["rules.baseline[0].threshold"]),
+    (_set(["rules", "baseline"], [{"name": "x", "metric": "request_rate", "op": "drop_pct", "threshold": 150}]), ["rules.baseline[0]", "drop_pct"]),
+    (_set(["rules", "baseline"], [{"name": "x", "metric": "cpu_usage", "op": ">", "threshold": 1, "for": "soon"}]), ["rules.baseline[0].for", "soon"]),
+    (_set(["rules", "critical"], [{"name": "x", "metric": "cpu_usage", "op": ">", "threshold": 1}] * 2), ["critical", "duplicate rule names"]),
+    (_set(["root"], "/elsewhere"), ["root", "unknown key"]),
+]
+
+
+@pytest.mark.parametrize("change, words", BAD, ids=[" ".join(w) for _, w in BAD])
+def test_bad_config_names_the_key(tmp_path, change, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(with_change(tmp_path, change))
+    for word in words:
+        assert word in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("services: [a\n  b: [", ["not valid YAML"]),
+        ("- just\n- a list\n", ["expected a mapping"]),
+        ("", ["expected a mapping"]),
+        ("window: 15min\n", ["services", "Field required"]),
+    ],
+)
+def test_unusable_file(tmp_path, text, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_unknown_service_lists_choices():
+    config = load_config(REPO / "workbench.yaml")
+    with pytest.raises(ConfigError, match="unknown service 'chekout'.*checkout, payments"):
+        config.check_service("chekout")
+
+
+def test_root_is_found_upward_and_from_environment(tmp_path, monkeypatch):
+    write(tmp_path, "services: [a]\n")
+    deep = tmp_path / "notebooks" / "sub"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert find_root() == tmp_path
+    assert load_config().root == tmp_path  # relative default resolves from the root
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.setenv("WORKBENCH_ROOT", str(other))
+    assert find_root() == other
+
+
+def test_no_root_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="no workbench.yaml found"):
+        find_root()
+
+
+@pytest.mark.parametrize("value", ["1min", "5min", "15min", "1h", "1D"])
+def test_good_windows(value):
+    assert parse_window(value) == value

@@ -1,0 +1,106 @@
+"""The ``workbench`` command: thin verbs over the package.
+
+Exit codes: 0 success, 1 a run that finished with a failure, 2 bad input
+(configuration, parameters, data) reported before anything ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from workbench.config import ConfigError, load_config
+from workbench.frames import DataError
+from workbench.reports import ParameterError, ReportError, discover_notebooks, notebook_parameters, run_report
+from workbench.sources.sample import ensure_sample
+
+__all__ = ["main"]
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--param takes key=value, got {pair!r}")
+        params[name.strip()] = value
+    return params
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    params = _parse_params(args.param)
+    if args.config and "config_path" not in params:
+        params["config_path"] = str(Path(args.config).resolve())
+    result = run_report(config, notebooks=args.notebooks, parameters=params, run_id=args.run_id)
+    if not result.ok:
+        failed = [nb for nb in result.notebooks if nb.status != "ok"]
+        for nb in failed:
+            print(f"FAILED {nb.name}: {nb.error}", file=sys.stderr)
+            if nb.executed:
+                print(f"  executed copy kept at {_shown(result.folder / nb.executed)}", file=sys.stderr)
+        print(f"run {result.run_id} failed; reports/latest still points at the last good run", file=sys.stderr)
+        print(_shown(result.index))
+        return 1
+    print(_shown(config.path("reports") / "latest" / "index.html"))
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    path = ensure_sample(config, force=args.force, write_labels=True if args.write_labels else None)
+    print(_shown(path))
+    return 0
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    for path in discover_notebooks(config, args.notebooks):
+        print(f"{path.stem}:")
+        for name, spec in notebook_parameters(path).items():
+            print(f"  {name}: {spec['type']} = {spec['default']}  # {spec['help']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="workbench.yaml to use (default: the project's, or $WORKBENCH_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="run the notebooks and render HTML reports")
+    report.add_argument("--notebooks", nargs="+", metavar="NAME", help="notebooks to run, e.g. 01_explore or 01 (default: all)")
+    report.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="notebook parameter; repeat for more")
+    report.add_argument("--run-id", help="folder name of the run under reports/ (default: UTC time)")
+    report.set_defaults(func=_cmd_report)
+
+    sample = sub.add_parser("sample", help="generate the bundled sample data (cached under data/sample/)")
+    sample.add_argument("--force", action="store_true", help="regenerate the metrics even if cached")
+    sample.add_argument("--write-labels", action="store_true", help="also overwrite data/incidents.csv and data/events.csv")
+    sample.set_defaults(func=_cmd_sample)
+
+    params = sub.add_parser("params", help="list each notebook's parameters")
+    params.add_argument("notebooks", nargs="*", help="notebooks (default: all)")
+    params.set_defaults(func=_cmd_params)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, ParameterError, ReportError, DataError) as exc:
+        print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""Project paths and the typed, validated ``workbench.yaml``.
+
+Everything that names a file or a setting comes from here, so notebooks never
+hold machine paths. A bad key or value raises :class:`ConfigError` whose
+message names the key (``rules.baseline[2].op``) and what was wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "CANONICAL_METRICS",
+    "METRIC_UNITS",
+    "Config",
+    "ConfigError",
+    "Rule",
+    "find_root",
+    "load_config",
+    "parse_window",
+]
+
+#: The metric names every source maps onto (DESIGN.md, "Data contracts").
+CANONICAL_METRICS: tuple[str, ...] = (
+    "request_rate",
+    "error_rate",
+    "latency_p95",
+    "latency_p99",
+    "cpu_usage",
+    "memory_usage",
+)
+
+METRIC_UNITS: dict[str, str] = {
+    "request_rate": "req/s",
+    "error_rate": "%",
+    "latency_p95": "ms",
+    "latency_p99": "ms",
+    "cpu_usage": "%",
+    "memory_usage": "%",
+}
+
+CONFIG_ENV = "WORKBENCH_CONFIG"
+ROOT_ENV = "WORKBENCH_ROOT"
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used; the message names the key."""
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_window(value: str) -> str:
+    """Check a window width such as ``15min``: at least a minute, dividing a day evenly.
+
+    Returns the value unchanged; raises ``ValueError`` naming the bad value.
+    """
+    try:
+        delta = pd.Timedelta(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a duration like '15min' or '1h': {value!r}") from exc
+    if delta < pd.Timedelta("1min"):
+        raise ValueError(f"must be at least 1min, got {value!r}")
+    if pd.Timedelta("1D") % delta != pd.Timedelta(0):
+        raise ValueError(f"must divide a day evenly (e.g. 5min, 15min, 1h), got {value!r}")
+    return value
+
+
+class Rule(_Strict):
+    """One static alert rule.
+
+    ``op`` is ``">"`` or ``"<"`` against ``threshold`` in the metric's unit, or
+    ``"drop_pct"``: the metric fell by more than ``threshold`` percent against
+    the same window one week earlier. The condition must hold for ``for_``
+    (Prometheus' ``for:``) before the rule fires.
+    """
+
+    name: str
+    metric: Literal[CANONICAL_METRICS]  # type: ignore[valid-type]
+    op: Literal[">", "<", "drop_pct"]
+    threshold: float
+    for_: str = Field(default="0min", alias="for")
+    action: Literal["page", "investigate"] = "page"
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("for_")
+    @classmethod
+    def _for_is_duration(cls, value: str) -> str:
+        try:
+            delta = pd.Timedelta(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a duration like '5min': {value!r}") from exc
+        if delta < pd.Timedelta(0):
+            raise ValueError("must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def _threshold_makes_sense(self) -> Rule:
+        if self.op == "drop_pct" and not 0 < self.threshold < 100:
+            raise ValueError(f"drop_pct threshold is a percentage in (0, 100), got {self.threshold}")
+        return self
+
+
+class Rules(_Strict):
+    critical: list[Rule] = Field(default_factory=list)
+    baseline: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Rules:
+        for group in ("critical", "baseline"):
+            names = [r.name for r in getattr(self, group)]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{group}: duplicate rule names {dupes}")
+        return self
+
+
+class SampleSettings(_Strict):
+    seed: int = 7
+    start: str = "2026-09-01"
+    days: Annotated[int, Field(ge=14, le=366)] = 60
+    frequency: str = "1min"
+
+    @field_validator("start")
+    @classmethod
+    def _start_is_date(cls, value: str) -> str:
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a date: {value!r}") from exc
+        return value
+
+    @field_validator("frequency")
+    @classmethod
+    def _freq(cls, value: str) -> str:
+        return parse_window(value)
+
+
+class FilesSettings(_Strict):
+    path: str = "data/metrics.parquet"
+
+
+class Source(_Strict):
+    kind: Literal["sample", "files"] = "sample"
+    sample: SampleSettings = Field(default_factory=SampleSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
+
+
+class Paths(_Strict):
+    data: str = "data"
+    reports: str = "reports"
+    models: str = "models"
+    notebooks: str = "notebooks"
+    incidents: str = "data/incidents.csv"
+    events: str = "data/events.csv"
+
+
+class Config(_Strict):
+    """The validated contents of ``workbench.yaml`` plus the project root."""
+
+    services: Annotated[list[str], Field(min_length=1)]
+    window: str = "15min"
+    max_fill: str = "5min"
+    source: Source = Field(default_factory=Source)
+    paths: Paths = Field(default_factory=Paths)
+    rules: Rules = Field(default_factory=Rules)
+    root: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        return parse_window(value)
+
+    @field_validator("max_fill")
+    @classmethod
+    def _max_fill(cls, value: str) -> str:
+        try:
+            pd.Timedelta(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a duration like '5min': {value!r}") from exc
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, value: list[str]) -> list[str]:
+        dupes = sorted({s for s in value if value.count(s) > 1})
+        if dupes:
+            raise ValueError(f"duplicate services {dupes}")
+        bad = [s for s in value if not s or not s.replace("-", "").replace("_", "").isalnum()]
+        if bad:
+            raise ValueError(f"service names must be letters, digits, '-' or '_': {bad}")
+        return value
+
+    def path(self, name: str) -> Path:
+        """Absolute path of a configured path (``data``, ``reports``, ``incidents`` ...)."""
+        return (self.root / getattr(self.paths, name)).resolve()
+
+    def check_service(self, service: str) -> str:
+        """Return ``service`` if configured, else raise :class:`ConfigError` listing the choices."""
+        if service not in self.services:
+            raise ConfigError(f"unknown service {service!r}; configured services: {', '.join(self.services)}")
+        return service
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: ``$WORKBENCH_ROOT``, else the nearest folder holding ``workbench.yaml``.
+
+    Searching upward lets notebooks (run from ``notebooks/``) and the CLI (run from
+    anywhere inside the project) agree on one root without naming a path.
+    """
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "workbench.yaml").is_file():
+            return folder
+    raise ConfigError(f"no workbench.yaml found in {here} or any parent; set {ROOT_ENV} or run inside the project")
+
+
+def _format_errors(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif isinstance(err.get("input"), (str, int, float, bool)) and repr(err["input"]) not in msg:
+            msg += f" (got {err['input']!r})"
+        lines.append(f"  {key or '(top level)'}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load and validate ``workbench.yaml``.
+
+    Parameters
+    ----------
+    path
+        The file; default ``$WORKBENCH_CONFIG``, else ``workbench.yaml`` in the project
+        root. A relative path is taken from the project root, so the same value works
+        from the CLI and from a notebook.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not YAML, or holds an unknown key or a bad value.
+    """
+    if path is None or str(path) == "":
+        path = os.environ.get(CONFIG_ENV) or "workbench.yaml"
+    path = Path(path)
+    if not path.is_absolute():
+        path = find_root() / path
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
+    if "root" in raw:
+        raise ConfigError(f"{path}: root: unknown key (the root is the config file's folder)")
+    try:
+        return Config(**raw, root=path.parent.resolve())
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(path, exc)) from None

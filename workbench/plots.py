@@ -1,0 +1,100 @@
+"""Figure builders: each returns a matplotlib Figure and writes nothing; saving is the caller's."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from workbench.config import METRIC_UNITS
+
+__all__ = ["correlation_heatmap", "hour_weekday_heatmaps", "metrics_timeline"]
+
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_SHADES = {
+    "incident": ("#d62728", 0.25),
+    "campaign": ("#2ca02c", 0.15),
+    "maintenance": ("#7f7f7f", 0.2),
+}
+
+
+def _label(metric: str) -> str:
+    unit = METRIC_UNITS.get(metric)
+    return f"{metric.replace('_', ' ')}\n({unit})" if unit else metric
+
+
+def metrics_timeline(
+    windows: pd.DataFrame,
+    incidents: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    title: str = "",
+) -> Figure:
+    """One panel per metric over time, incidents shaded red, campaigns green, maintenance grey,
+    deploys as dotted lines.
+
+    Parameters
+    ----------
+    windows
+        Wide frame (usually windowed with :func:`workbench.features.to_windows`).
+    incidents, events
+        Rows with ``start`` and ``end`` (and ``type`` for events), already limited
+        to the service and range.
+    """
+    metrics = list(windows.columns)
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(12, 1.7 * len(metrics) + 0.6), sharex=True, squeeze=False)
+    axes = axes[:, 0]
+    incidents = incidents if incidents is not None else pd.DataFrame(columns=["start", "end"])
+    events = events if events is not None else pd.DataFrame(columns=["start", "end", "type"])
+    for ax, metric in zip(axes, metrics):
+        ax.plot(windows.index, windows[metric], lw=0.8, color="#1f77b4")
+        ax.set_ylabel(_label(metric), fontsize=8)
+        ax.tick_params(labelsize=8)
+        for row in incidents.itertuples():
+            ax.axvspan(row.start, row.end, color=_SHADES["incident"][0], alpha=_SHADES["incident"][1], lw=0)
+        for row in events.itertuples():
+            if row.type in _SHADES:
+                ax.axvspan(row.start, row.end, color=_SHADES[row.type][0], alpha=_SHADES[row.type][1], lw=0)
+            elif row.type == "deploy":
+                ax.axvline(row.start, color="#9467bd", lw=0.6, ls=":", alpha=0.7)
+    handles = [Patch(color=c, alpha=min(1, a * 2), label=k) for k, (c, a) in _SHADES.items()]
+    handles.append(plt.Line2D([], [], color="#9467bd", ls=":", label="deploy"))
+    axes[0].legend(handles=handles, loc="upper left", ncols=4, fontsize=8, frameon=False, bbox_to_anchor=(0, 1.35))
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def hour_weekday_heatmaps(samples: pd.DataFrame) -> Figure:
+    """Mean of each metric by hour of day (UTC) and weekday: where the weekly rhythm lives."""
+    metrics = list(samples.columns)
+    cols = 2
+    rows = int(np.ceil(len(metrics) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.4 * rows), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        values = samples[metric]
+        table = values.groupby([values.index.day_of_week, values.index.hour]).mean().unstack()
+        table.index = [_WEEKDAYS[d] for d in table.index]
+        sns.heatmap(table, ax=ax, cmap="viridis", cbar_kws={"label": METRIC_UNITS.get(metric, "")})
+        ax.set_title(metric.replace("_", " "), fontsize=9)
+        ax.set_xlabel("hour of day (UTC)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def correlation_heatmap(windows: pd.DataFrame) -> Figure:
+    """Spearman rank correlation between metrics (robust to spikes and skew)."""
+    corr = windows.corr(method="spearman")
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    sns.heatmap(corr, ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f", square=True, cbar_kws={"shrink": 0.8})
+    ax.set_title("Spearman correlation of windowed metrics", fontsize=10)
+    ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return fig

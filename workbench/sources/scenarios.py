@@ -1,0 +1,259 @@
+"""What happens to the sample services: deploys, campaigns, maintenance, incidents.
+
+The schedule is drawn from the seed before any metric is generated, and each
+incident kind is injected by one function below. Magnitudes are drawn from
+ranges an SRE would recognise; none was tuned against a detector.
+
+Incident kinds (``cause`` in the incident log starts with the kind):
+
+``error_burst``
+    Errors jump to 6-30 % for 8-40 min, p99 up 10-50 %. Often right after a
+    deploy. The critical rule (errors > 5 %) catches it.
+``latency_spike``
+    p99 climbs to 5.5-12 s for 10-45 min (a hung dependency), p95 to about a
+    third of that, timeouts double the error rate. The critical rule (p99 > 5 s)
+    catches it.
+``memory_leak``
+    Memory creeps linearly from its normal level to 88-97 % over 4-14 h, p99
+    rises 20 % in the last hour (GC pressure), then a restart drops it. No
+    static threshold in the old set watches memory: subtle.
+``partial_outage``
+    One shard fails: errors hold at 2-4 % for 30-120 min. Below the critical
+    5 %; the old 1 % rule fires, together with its usual noise.
+``latency_creep``
+    A dependency slows: p95 and p99 ramp up 35-80 % over 1-3 h, hold 30 min,
+    then recover. Whether the old p95 > 300 ms rule sees it depends on the
+    service's normal latency.
+``night_cpu_saturation``
+    A runaway batch job holds CPU at 82-96 % for 45-150 min between 00:00 and
+    05:00 UTC, while traffic is low; p95 up 30 %.
+``traffic_drop``
+    Upstream misrouting: requests fall 20-55 % for 20-90 min in daytime; CPU
+    follows. The old rule (drop > 30 % against last week) sees the deeper ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+INCIDENT_KINDS: tuple[str, ...] = (
+    "error_burst",
+    "latency_spike",
+    "memory_leak",
+    "partial_outage",
+    "latency_creep",
+    "night_cpu_saturation",
+    "traffic_drop",
+)
+
+SEVERITY = {
+    "error_burst": "critical",
+    "latency_spike": "critical",
+    "memory_leak": "major",
+    "partial_outage": "major",
+    "latency_creep": "minor",
+    "night_cpu_saturation": "major",
+    "traffic_drop": "major",
+}
+
+_CAUSES = {
+    "error_burst": ["bad config pushed with deploy", "null pointer in new release", "database failover"],
+    "latency_spike": ["hung connection to payment provider", "lock contention in database", "DNS resolver timeouts"],
+    "memory_leak": ["unbounded cache in new release", "leaked HTTP connections", "listener not deregistered"],
+    "partial_outage": ["one shard unhealthy", "one availability zone degraded", "bad node in pool"],
+    "latency_creep": ["slow downstream dependency", "index bloat in database", "noisy neighbour on shared host"],
+    "night_cpu_saturation": ["runaway batch job", "cron re-index stuck in loop", "log compaction storm"],
+    "traffic_drop": ["upstream load balancer misrouting", "CDN edge dropping requests", "client release bug"],
+}
+
+_RESOLUTIONS = {
+    "error_burst": ["rolled back", "config reverted", "failover completed"],
+    "latency_spike": ["dependency restarted", "connection pool recycled", "query killed"],
+    "memory_leak": ["pods restarted, fix shipped next day", "rolled back"],
+    "partial_outage": ["node drained", "traffic shifted away from zone", "shard rebuilt"],
+    "latency_creep": ["dependency scaled up", "reindexed", "moved to dedicated host"],
+    "night_cpu_saturation": ["batch job killed", "job rescheduled with limits"],
+    "traffic_drop": ["routing rule fixed", "CDN config reverted", "client hotfix"],
+}
+
+# (min, max) duration in minutes of each kind's labelled window.
+_DURATION = {
+    "error_burst": (8, 40),
+    "latency_spike": (10, 45),
+    "memory_leak": (240, 840),
+    "partial_outage": (30, 120),
+    "latency_creep": (90, 210),
+    "night_cpu_saturation": (45, 150),
+    "traffic_drop": (20, 90),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open span ``[i0, i1)`` of minute indices on one service (``*`` = all)."""
+
+    service: str
+    i0: int
+    i1: int
+
+    def overlaps(self, other: Window, margin: int = 0) -> bool:
+        same = self.service == other.service or "*" in (self.service, other.service)
+        return same and self.i0 < other.i1 + margin and other.i0 < self.i1 + margin
+
+
+@dataclass(frozen=True)
+class Event:
+    window: Window
+    type: str
+    description: str
+    magnitude: float
+
+
+@dataclass(frozen=True)
+class Incident:
+    window: Window
+    kind: str
+    magnitude: float
+    cause: str
+    resolution: str
+
+
+def _minute_of_day(index: pd.DatetimeIndex, i: int) -> int:
+    ts = index[i]
+    return ts.hour * 60 + ts.minute
+
+
+def schedule(index: pd.DatetimeIndex, services: list[str], rng: np.random.Generator) -> tuple[list[Event], list[Incident]]:
+    """Draw the events and incidents for the whole sample period.
+
+    Five incidents of each kind for six services over 60 days (35 in all), scaled
+    down for a smaller sample. Incidents start after the first week (so there is clean history to learn
+    from), never overlap each other on a service (2 h apart at least), and never
+    overlap a campaign or maintenance window, so every label is unambiguous.
+    """
+    n = len(index)
+    per_day = 24 * 60
+    days = n // per_day
+    events: list[Event] = []
+
+    # Deploys: about three a week per service, weekday working hours.
+    for service in services:
+        for day in range(days):
+            weekday = (index[0] + pd.Timedelta(days=day)).day_of_week
+            if weekday < 5 and rng.random() < 0.6:
+                i0 = day * per_day + int(rng.integers(9 * 60, 17 * 60))
+                level = float(rng.uniform(0.95, 1.07))
+                events.append(Event(Window(service, i0, i0 + 5), "deploy", f"release of {service}", level))
+
+    # Campaigns: expected surges, announced ahead; not incidents.
+    campaign_targets = ["*", "checkout", "search", "catalog", "*", "checkout", "notifications"]
+    for target in campaign_targets:
+        day = int(rng.integers(3, days - 1))
+        i0 = day * per_day + int(rng.integers(10 * 60, 17 * 60))
+        length = int(rng.integers(120, 480))
+        surge = float(rng.uniform(1.6, 2.6))
+        label = "site-wide sale" if target == "*" else f"{target} promotion"
+        events.append(Event(Window(target, i0, i0 + length), "campaign", f"{label} (x{surge:.1f} traffic)", surge))
+
+    # Maintenance: traffic drained at night on purpose.
+    for service in rng.choice(services, size=min(3, len(services)), replace=False):
+        day = int(rng.integers(5, days - 1))
+        i0 = day * per_day + int(rng.integers(60, 180))
+        length = int(rng.integers(30, 90))
+        events.append(Event(Window(str(service), i0, i0 + length), "maintenance", f"{service} node rotation, traffic drained", 0.4))
+
+    blocking = [e.window for e in events if e.type in ("campaign", "maintenance")]
+    incidents: list[Incident] = []
+    # Five of each kind for the default six services x 60 days, fewer for a smaller sample.
+    per_kind = max(1, round(5 * len(services) * days / (6 * 60)))
+    kinds = [k for k in INCIDENT_KINDS for _ in range(min(5, per_kind))]
+    rng.shuffle(kinds)
+    for kind in kinds:
+        lo, hi = _DURATION[kind]
+        for _attempt in range(500):
+            service = str(rng.choice(services))
+            length = int(rng.integers(lo, hi + 1))
+            day = int(rng.integers(7, days))
+            if kind == "night_cpu_saturation":
+                start_minute = int(rng.integers(0, 5 * 60 - length // 2))
+            elif kind in ("traffic_drop", "error_burst", "latency_spike"):
+                start_minute = int(rng.integers(8 * 60, 21 * 60))
+            else:
+                start_minute = int(rng.integers(0, per_day))
+            i0 = day * per_day + start_minute
+            window = Window(service, i0, i0 + length)
+            if window.i1 >= n:
+                continue
+            if any(window.overlaps(b, margin=60) for b in blocking):
+                continue
+            if any(window.overlaps(other.window, margin=120) for other in incidents):
+                continue
+            magnitude = _draw_magnitude(kind, rng)
+            cause = f"{kind}: {rng.choice(_CAUSES[kind])}"
+            incidents.append(Incident(window, kind, magnitude, cause, str(rng.choice(_RESOLUTIONS[kind]))))
+            if kind == "error_burst" and rng.random() < 0.5:
+                events.append(Event(Window(service, i0 - 3, i0 + 2), "deploy", f"release of {service}", 1.0))
+            break
+        # else: no room left in a very small sample; it simply has fewer incidents.
+    incidents.sort(key=lambda inc: inc.window.i0)
+    events.sort(key=lambda ev: (ev.window.i0, ev.window.service))
+    return events, incidents
+
+
+def _draw_magnitude(kind: str, rng: np.random.Generator) -> float:
+    return float(
+        {
+            "error_burst": rng.uniform(6, 30),  # error %
+            "latency_spike": rng.uniform(5500, 12000),  # p99 ms
+            "memory_leak": rng.uniform(88, 97),  # memory % at the peak
+            "partial_outage": rng.uniform(2, 4),  # error %
+            "latency_creep": rng.uniform(1.35, 1.8),  # latency factor at the peak
+            "night_cpu_saturation": rng.uniform(82, 96),  # CPU %
+            "traffic_drop": rng.uniform(0.45, 0.8),  # traffic factor
+        }[kind]
+    )
+
+
+def apply_incident(signals: dict[str, np.ndarray], incident: Incident, rng: np.random.Generator) -> None:
+    """Change ``signals`` (one service's arrays, modified in place) as ``incident`` would."""
+    i0, i1 = incident.window.i0, incident.window.i1
+    span = slice(i0, i1)
+    length = i1 - i0
+    m = incident.magnitude
+    ramp = np.linspace(0.0, 1.0, length)
+    if incident.kind == "error_burst":
+        signals["error_p"][span] = m / 100 * rng.uniform(0.8, 1.2, length)
+        signals["p99_factor"][span] *= rng.uniform(1.1, 1.5)
+    elif incident.kind == "latency_spike":
+        # p99 = p95 x tail ratio, so the p95 share of the rise is taken out of the p99 factor.
+        target = np.maximum(m / signals["p99_nominal"][span], 1.0)
+        p95_rise = np.maximum(target / 3, 1.0)
+        signals["p95_factor"][span] *= p95_rise
+        signals["p99_factor"][span] *= target / p95_rise * rng.uniform(0.95, 1.05, length)
+        signals["error_p"][span] *= 2.0
+    elif incident.kind == "memory_leak":
+        start_level = signals["memory"][i0]
+        signals["memory"][span] = start_level + (m - start_level) * ramp + rng.normal(0, 0.3, length)
+        last_hour = slice(max(i0, i1 - 60), i1)
+        signals["p99_factor"][last_hour] *= 1.2
+        # The restart: memory falls back to its usual level and warms up again.
+        after = slice(i1, min(i1 + 180, len(signals["memory"])))
+        warm = np.linspace(-6.0, 0.0, after.stop - after.start)
+        signals["memory"][after] += warm
+    elif incident.kind == "partial_outage":
+        signals["error_p"][span] = m / 100 * rng.uniform(0.85, 1.15, length)
+    elif incident.kind == "latency_creep":
+        up = max(1, int(length * 0.75))
+        shape = np.concatenate([np.linspace(1.0, m, up), np.full(length - up, m)])
+        signals["p95_factor"][span] *= shape
+        signals["p99_factor"][span] *= shape
+    elif incident.kind == "night_cpu_saturation":
+        signals["cpu_floor"][span] = m + rng.normal(0, 1.0, length)
+        signals["p95_factor"][span] *= 1.3
+    elif incident.kind == "traffic_drop":
+        signals["traffic"][span] *= m
+    else:  # pragma: no cover - INCIDENT_KINDS is closed
+        raise ValueError(f"unknown incident kind {incident.kind!r}")
