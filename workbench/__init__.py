@@ -9,7 +9,7 @@ from workbench.features import find_gaps, regular_grid, to_windows
 from workbench.frames import DataError, to_wide, validate_long
 from workbench.incidents import in_range, load_labels, read_events, read_incidents
 from workbench.plots import correlation_heatmap, hour_weekday_heatmaps, metrics_timeline
-from workbench.reports import show_headline
+from workbench.headline import show_headline
 from workbench.sources import load_metrics, load_service
 
 __version__ = "0.1.0"

@@ -41,7 +41,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     params = _parse_params(args.param)
     if args.config and "config_path" not in params:
         params["config_path"] = str(Path(args.config).resolve())
-    result = run_report(config, notebooks=args.notebooks, parameters=params, run_id=args.run_id)
+    # Progress goes to stderr so stdout is just the report's path, for scripts and cron mail.
+    result = run_report(
+        config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=lambda line: print(line, file=sys.stderr)
+    )
     if not result.ok:
         failed = [nb for nb in result.notebooks if nb.status != "ok"]
         for nb in failed:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = [
     "CANONICAL_METRICS",
@@ -74,6 +74,22 @@ def parse_window(value: str) -> str:
     return value
 
 
+def _duration(value: str) -> str:
+    try:
+        delta = pd.Timedelta(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a duration like '5min': {value!r}") from exc
+    if delta < pd.Timedelta(0):
+        raise ValueError(f"must not be negative, got {value!r}")
+    return value
+
+
+#: A non-negative duration such as ``5min``.
+Duration = Annotated[str, AfterValidator(_duration)]
+#: A window width: at least a minute, dividing a day evenly.
+Window = Annotated[str, AfterValidator(parse_window)]
+
+
 class Rule(_Strict):
     """One static alert rule.
 
@@ -87,21 +103,10 @@ class Rule(_Strict):
     metric: Literal[CANONICAL_METRICS]  # type: ignore[valid-type]
     op: Literal[">", "<", "drop_pct"]
     threshold: float
-    for_: str = Field(default="0min", alias="for")
+    for_: Duration = Field(default="0min", alias="for")
     action: Literal["page", "investigate"] = "page"
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @field_validator("for_")
-    @classmethod
-    def _for_is_duration(cls, value: str) -> str:
-        try:
-            delta = pd.Timedelta(value)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"not a duration like '5min': {value!r}") from exc
-        if delta < pd.Timedelta(0):
-            raise ValueError("must not be negative")
-        return value
 
     @model_validator(mode="after")
     def _threshold_makes_sense(self) -> Rule:
@@ -128,7 +133,7 @@ class SampleSettings(_Strict):
     seed: int = 7
     start: str = "2026-09-01"
     days: Annotated[int, Field(ge=14, le=366)] = 60
-    frequency: str = "1min"
+    frequency: Window = "1min"
 
     @field_validator("start")
     @classmethod
@@ -138,11 +143,6 @@ class SampleSettings(_Strict):
         except (ValueError, TypeError) as exc:
             raise ValueError(f"not a date: {value!r}") from exc
         return value
-
-    @field_validator("frequency")
-    @classmethod
-    def _freq(cls, value: str) -> str:
-        return parse_window(value)
 
 
 class FilesSettings(_Strict):
@@ -168,26 +168,12 @@ class Config(_Strict):
     """The validated contents of ``workbench.yaml`` plus the project root."""
 
     services: Annotated[list[str], Field(min_length=1)]
-    window: str = "15min"
-    max_fill: str = "5min"
+    window: Window = "15min"
+    max_fill: Duration = "5min"
     source: Source = Field(default_factory=Source)
     paths: Paths = Field(default_factory=Paths)
     rules: Rules = Field(default_factory=Rules)
     root: Path = Field(default=Path("."), exclude=True)
-
-    @field_validator("window")
-    @classmethod
-    def _window(cls, value: str) -> str:
-        return parse_window(value)
-
-    @field_validator("max_fill")
-    @classmethod
-    def _max_fill(cls, value: str) -> str:
-        try:
-            pd.Timedelta(value)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"not a duration like '5min': {value!r}") from exc
-        return value
 
     @field_validator("services")
     @classmethod

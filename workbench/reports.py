@@ -11,8 +11,7 @@ declares, or a value that does not parse as the declared type, is a
 because papermill writes parameters into the executed notebook.
 
 Headline figures travel from a notebook to the index through
-:func:`show_headline`, which displays them as a table for the reader and also
-attaches them as JSON (``application/vnd.aiops-workbench.headline+json``).
+:func:`workbench.headline.show_headline`.
 """
 
 from __future__ import annotations
@@ -40,9 +39,9 @@ from traitlets.config import Config as TraitletsConfig
 
 from workbench.config import Config, ConfigError, parse_window
 from workbench.frames import DataError
+from workbench.headline import read_headline
 
 __all__ = [
-    "HEADLINE_MIME",
     "NotebookResult",
     "ParameterError",
     "RunResult",
@@ -52,10 +51,8 @@ __all__ = [
     "discover_notebooks",
     "notebook_parameters",
     "run_report",
-    "show_headline",
 ]
 
-HEADLINE_MIME = "application/vnd.aiops-workbench.headline+json"
 _SECRET_NAME = re.compile(r"(?i)(token|password|passwd|secret|api_?key|credential|routing_key)")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
@@ -96,45 +93,6 @@ class RunResult:
     @property
     def index(self) -> Path:
         return self.folder / "index.html"
-
-
-# --- display inside a notebook -------------------------------------------------------------
-
-
-def show_headline(summary: dict, table: pd.DataFrame | None = None) -> None:
-    """Show the answer first: a one-row table of headline figures, then an optional detail table.
-
-    Call it once, in the first output cell. The figures are also attached as JSON
-    so that :func:`run_report` can put them on the run's index page.
-    """
-    from IPython.display import display
-
-    clean = {str(k): _jsonable(v) for k, v in summary.items()}
-    parts = [pd.DataFrame([clean]).to_html(index=False, border=0, classes="headline")]
-    if table is not None:
-        parts.append(table.to_html(border=0, classes="headline-detail"))
-    # A list of pairs, not a mapping: notebook JSON is written with sorted keys,
-    # and the reading order of the figures matters.
-    display({"text/html": "\n".join(parts), HEADLINE_MIME: {"figures": list(clean.items())}}, raw=True)
-
-
-def _jsonable(value):
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def _read_headline(nb: nbformat.NotebookNode) -> dict | None:
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if HEADLINE_MIME in data:
-                return {str(k): v for k, v in data[HEADLINE_MIME]["figures"]}
-    return None
 
 
 # --- notebooks and their parameters ---------------------------------------------------------
@@ -324,7 +282,7 @@ def _run_one(path: Path, parameters: dict, folder: Path, cwd: Path) -> NotebookR
     if executed.is_file():
         result.executed = str(executed.relative_to(folder))
         nb = nbformat.read(executed, as_version=4)
-        result.headline = _read_headline(nb)
+        result.headline = read_headline(nb)
         html_path = folder / f"{path.stem}.html"
         html_path.write_text(_render_html(nb, path.stem))
         result.html = html_path.name

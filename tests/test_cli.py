@@ -1,0 +1,53 @@
+import pytest
+
+from workbench.cli import main
+
+from conftest import FIXTURE_NOTEBOOKS, make_project
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    config = make_project(tmp_path / "p", notebooks=FIXTURE_NOTEBOOKS)
+    monkeypatch.chdir(config.parent)
+    return config
+
+
+def test_unknown_parameter_exits_2_before_running(project, capsys):
+    assert main(["report", "--param", "nonsense=1"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter(s) nonsense" in err
+    assert not (project.parent / "reports").exists()
+
+
+def test_param_without_equals(project, capsys):
+    assert main(["report", "--param", "count"]) == 2
+    assert "key=value" in capsys.readouterr().err
+
+
+def test_bad_config_exits_2(tmp_path, capsys):
+    bad = tmp_path / "workbench.yaml"
+    bad.write_text("services: [a]\nwindow: soon\n")
+    assert main(["--config", str(bad), "params"]) == 2
+    assert "window" in capsys.readouterr().err
+
+
+def test_report_prints_latest_index_and_fails_with_the_notebook_name(project, capsys):
+    assert main(["report", "--notebooks", "03", "--run-id", "r1"]) == 0
+    assert capsys.readouterr().out.strip() == "reports/latest/index.html"
+    assert main(["report", "--notebooks", "02", "--run-id", "r2"]) == 1
+    captured = capsys.readouterr()
+    assert "FAILED 02_broken" in captured.err and "broken on purpose" in captured.err
+    assert "executed copy kept at reports/r2/executed/02_broken.ipynb" in captured.err
+    assert (project.parent / "reports" / "latest").resolve().name == "r1"
+
+
+def test_params_lists_help(project, capsys):
+    assert main(["params", "01"]) == 0
+    assert "count: int = 3  # an integer" in capsys.readouterr().out
+
+
+def test_sample_writes_data(project, capsys):
+    assert main(["sample"]) == 0
+    path = project.parent / capsys.readouterr().out.strip()
+    assert path.is_file() and path.suffix == ".parquet"
+    assert (project.parent / "data" / "incidents.csv").is_file()

@@ -1,0 +1,65 @@
+"""The real notebooks, run the way `workbench report` runs them, on the small sample project."""
+
+import nbformat
+import pandas as pd
+import pytest
+
+from workbench.incidents import in_range, read_incidents
+from workbench.reports import discover_notebooks, notebook_parameters, run_report
+
+from conftest import REPO
+
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.fixture(scope="module")
+def explore_run(sample_config):
+    return run_report(
+        sample_config,
+        notebooks=["01_explore"],
+        parameters={"service": "payments", "start": "2026-09-05", "end": "2026-09-13"},
+        run_id="explore",
+        log=lambda *_: None,
+    )
+
+
+def test_explore_runs_and_leads_with_the_answer(sample_config, explore_run):
+    assert explore_run.ok, explore_run.notebooks[0].error
+    headline = explore_run.notebooks[0].headline
+    assert headline["service"] == "payments"
+    assert headline["from"].startswith("2026-09-05")
+    log = read_incidents(sample_config.path("incidents"))
+    expected = in_range(log, "payments", pd.Timestamp("2026-09-05T00:00Z"), pd.Timestamp("2026-09-12T23:59Z"))
+    assert headline["incidents"] == len(expected)
+    assert headline["samples"] > 0.98 * 8 * 24 * 60
+
+
+def test_explore_report_has_plots_and_no_code(explore_run):
+    page = (explore_run.folder / "01_explore.html").read_text()
+    assert page.count("data:image/png;base64") >= 3  # timeline, heatmaps, correlations
+    assert "wb.load_config" not in page and "import workbench" not in page
+
+
+def test_first_output_is_the_headline(explore_run):
+    nb = nbformat.read(explore_run.folder / "executed" / "01_explore.ipynb", as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert "application/vnd.aiops-workbench.headline+json" in outputs[0].get("data", {})
+
+
+def test_notebooks_follow_the_house_rules():
+    for path in discover_notebooks_in_repo():
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert "parameters" in code[0].metadata.get("tags", []), f"{path.name}: first code cell must be the parameters cell"
+        for cell in code:
+            assert not cell.get("outputs"), f"{path.name}: outputs must be stripped"
+            assert not any(line.lstrip().startswith(("def ", "class ")) for line in cell.source.splitlines()), path.name
+        for name, spec in notebook_parameters(path).items():
+            assert spec["type"] != "None", f"{path.name}: parameter {name} needs a type annotation"
+            assert spec["help"], f"{path.name}: parameter {name} needs a help comment"
+
+
+def discover_notebooks_in_repo():
+    from workbench.config import load_config
+
+    return discover_notebooks(load_config(REPO / "workbench.yaml"))

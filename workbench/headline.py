@@ -1,0 +1,52 @@
+"""The headline protocol: a notebook shows its answer first, and the run index reads it back.
+
+:func:`show_headline` displays the figures as a table for the reader and also
+attaches them as JSON (``application/vnd.aiops-workbench.headline+json``), which
+:func:`read_headline` finds in the executed notebook. Kept apart from
+:mod:`workbench.reports` so a notebook does not import the report runner.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["HEADLINE_MIME", "read_headline", "show_headline"]
+
+HEADLINE_MIME = "application/vnd.aiops-workbench.headline+json"
+
+
+def show_headline(summary: dict, table: pd.DataFrame | None = None) -> None:
+    """Show the answer first: a one-row table of headline figures, then an optional detail table.
+
+    Call it once, in the first output cell. The figures are also attached as JSON
+    so that :func:`run_report` can put them on the run's index page.
+    """
+    from IPython.display import display
+
+    clean = {str(k): _jsonable(v) for k, v in summary.items()}
+    parts = [pd.DataFrame([clean]).to_html(index=False, border=0, classes="headline")]
+    if table is not None:
+        parts.append(table.to_html(border=0, classes="headline-detail"))
+    # A list of pairs, not a mapping: notebook JSON is written with sorted keys,
+    # and the reading order of the figures matters.
+    display({"text/html": "\n".join(parts), HEADLINE_MIME: {"figures": list(clean.items())}}, raw=True)
+
+
+def _jsonable(value):
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def read_headline(nb) -> dict | None:
+    """The headline figures of an executed notebook (an ``nbformat`` node), or ``None``."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if HEADLINE_MIME in data:
+                return {str(k): v for k, v in data[HEADLINE_MIME]["figures"]}
+    return None
