@@ -74,6 +74,37 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_nab_detect(args: argparse.Namespace) -> int:
+    from workbench.nab import detect_frame, read_nab_csv
+    from workbench.streaming import SeriesDetector
+
+    out = detect_frame(read_nab_csv(args.input), SeriesDetector(forest_voice=args.forest_voice))
+    target = Path(args.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    out.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    tmp.replace(target)
+    return 0
+
+
+def _cmd_nab_score(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.nab import load_corpus, score_detector
+    from workbench.streaming import SeriesDetector
+
+    files = load_corpus(args.data, args.labels)
+    results = score_detector(files, SeriesDetector(forest_voice=args.forest_voice), jobs=args.jobs)
+    if args.json:
+        print(json.dumps({name: round(r.score, 2) for name, r in results.items()}))
+        return 0
+    print(f"NAB scores over {len(files)} files, {results['standard'].windows} windows (null 0, perfect 100)")
+    print(f"{'profile':<20} {'score':>6} {'threshold':>10} {'windows hit':>12} {'FP rows':>8}")
+    for name, r in results.items():
+        print(f"{name:<20} {r.score:6.1f} {r.threshold:10.5f} {r.detected_windows:>6}/{r.windows:<5} {r.false_positive_rows:8d}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="workbench.yaml to use (default: the project's, or $WORKBENCH_CONFIG)")
@@ -89,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--force", action="store_true", help="regenerate the metrics even if cached")
     sample.add_argument("--write-labels", action="store_true", help="also overwrite data/incidents.csv and data/events.csv")
     sample.set_defaults(func=_cmd_sample)
+
+    nab = sub.add_parser("nab", help="the Numenta Anomaly Benchmark: score files with the series detector")
+    nab_sub = nab.add_subparsers(dest="nab_command", required=True)
+    detect = nab_sub.add_parser("detect", help="write timestamp,value,anomaly_score for a NAB file (causal)")
+    detect.add_argument("input", help="NAB CSV with timestamp,value")
+    detect.add_argument("output", help="CSV to write")
+    detect.add_argument("--forest-voice", action="store_true", help="add the Isolation Forest voice (slower)")
+    detect.set_defaults(func=_cmd_nab_detect)
+    score = nab_sub.add_parser("score", help="detect over a corpus and print NAB's normalised scores")
+    score.add_argument("--data", required=True, help="folder with the CSVs (label keys are relative to it)")
+    score.add_argument("--labels", required=True, help="combined_windows.json")
+    score.add_argument("--jobs", type=int, default=2, help="parallel processes")
+    score.add_argument("--json", action="store_true", help="print {profile: score} as JSON")
+    score.add_argument("--forest-voice", action="store_true", help="add the Isolation Forest voice (slower)")
+    score.set_defaults(func=_cmd_nab_score)
 
     params = sub.add_parser("params", help="list each notebook's parameters")
     params.add_argument("notebooks", nargs="*", help="notebooks (default: all)")

@@ -1,0 +1,200 @@
+"""The Isolation Forest detector and the calibration of its scores to a confidence.
+
+Scores, in scikit-learn's three levels (lower = more abnormal throughout):
+
+* ``score_samples``: the forest's raw score (the negated anomaly score of Liu et al.);
+* ``decision_function``: ``score_samples - offset_``; negative means anomalous;
+* ``predict``: ``-1`` anomalous, ``1`` normal.
+
+``confidence`` (0-100, higher = more abnormal) is calibrated: it is the probability
+that a normal *period* (``confidence_period`` rows, a week of 15-minute windows by
+default) contains no window as abnormal as this one, where the per-window tail
+probability comes from the training scores (see :class:`TailCalibrator`). So a
+confidence of 75 means a normal week of this service shows a window this unusual
+one time in four; 99 means one week in a hundred. A very normal window has a
+confidence near 0, unlike ``abs(decision_function) * 100``. ``offset_`` is the
+raw score at which the confidence reaches ``alarm_confidence``, so ``predict``
+and the confidence agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.ensemble import IsolationForest
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from workbench.frames import DataError
+
+__all__ = ["IsolationForestDetector", "TailCalibrator"]
+
+
+class TailCalibrator(BaseEstimator):
+    """Tail probability of an abnormality score against its training distribution.
+
+    Empirical in the body; beyond the ``tail_quantile`` of the training scores a
+    generalised Pareto tail is fitted to the excesses (peaks over threshold, as in
+    SPOT, Siffer et al. 2017), so scores more extreme than anything seen in training
+    still get distinct, falling probabilities instead of one floor value. A bounded
+    tail (negative shape) gives probability 0 beyond its end point, floored at 1e-300.
+
+    Parameters
+    ----------
+    tail_quantile : float
+        Where the fitted tail takes over from the empirical distribution.
+    """
+
+    def __init__(self, tail_quantile: float = 0.95):
+        self.tail_quantile = tail_quantile
+
+    def fit(self, abnormality, y=None):
+        """Learn the distribution of training abnormality (higher = more abnormal)."""
+        a = np.sort(np.asarray(abnormality, dtype=float).ravel())
+        if a.size < 20 or not np.isfinite(a).all():
+            raise DataError(f"calibration needs at least 20 finite training scores, got {a.size}")
+        if not 0.5 <= self.tail_quantile < 1:
+            raise ValueError(f"tail_quantile must be in [0.5, 1), got {self.tail_quantile}")
+        self.sorted_ = a
+        self.threshold_ = float(np.quantile(a, self.tail_quantile))
+        excess = a[a > self.threshold_] - self.threshold_
+        spread = float(np.std(a)) or 1.0
+        mean = float(excess.mean()) if excess.size else 1e-3 * spread
+        var = float(excess.var()) if excess.size > 2 else 0.0
+        # Generalised Pareto tail by the method of moments (robust for ~100 excesses);
+        # the shape is kept in [-0.5, 0.5]: bounded tails (forest scores) to heavy ones.
+        shape = 0.5 * (1 - mean**2 / var) if var > 0 else 0.0
+        self.shape_ = float(np.clip(shape, -0.5, 0.5))
+        self.scale_ = max(mean * (1 - self.shape_), 1e-9 * spread)
+        return self
+
+    def tail_probability(self, abnormality) -> np.ndarray:
+        """P(a training score is at least this abnormal), in (0, 1]."""
+        check_is_fitted(self, "sorted_")
+        a = np.asarray(abnormality, dtype=float)
+        n = self.sorted_.size
+        p = 1.0 - np.searchsorted(self.sorted_, a, side="left") / (n + 1.0)
+        tail = a > self.threshold_
+        p[tail] = (1 - self.tail_quantile) * self._survival(a[tail] - self.threshold_)
+        return np.clip(p, 1e-300, 1.0)
+
+    def _survival(self, excess: np.ndarray) -> np.ndarray:
+        if abs(self.shape_) < 1e-9:
+            return np.exp(-excess / self.scale_)
+        base = np.maximum(1 + self.shape_ * excess / self.scale_, 0.0)
+        return np.power(base, -1 / self.shape_, where=base > 0, out=np.zeros_like(base))
+
+    def inverse(self, probability: float) -> float:
+        """The abnormality whose tail probability is ``probability`` (for thresholds)."""
+        check_is_fitted(self, "sorted_")
+        q = 1 - self.tail_quantile
+        if probability <= q:
+            ratio = probability / q
+            if abs(self.shape_) < 1e-9:
+                return self.threshold_ - self.scale_ * np.log(ratio)
+            return self.threshold_ + self.scale_ / self.shape_ * (ratio ** (-self.shape_) - 1)
+        return float(np.quantile(self.sorted_, 1 - probability))
+
+
+class IsolationForestDetector(OutlierMixin, BaseEstimator):
+    """Isolation Forest with calibrated confidence; scikit-learn API.
+
+    Parameters
+    ----------
+    n_estimators, max_samples, max_features
+        As :class:`sklearn.ensemble.IsolationForest`.
+    alarm_confidence : float
+        Confidence (0-100) at and above which ``predict`` says anomalous.
+    confidence_period : int
+        Rows per calibration period (672 = one week of 15-minute windows).
+    tail_quantile : float
+        Passed to :class:`TailCalibrator`.
+    random_state : int, RandomState or None
+        Seed of the forest.
+
+    Attributes
+    ----------
+    forest_ : IsolationForest
+    calibrator_ : TailCalibrator
+    offset_ : float
+        Raw score at which the confidence equals ``alarm_confidence``.
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 200,
+        max_samples: int | str = "auto",
+        max_features: float = 1.0,
+        alarm_confidence: float = 75.0,
+        confidence_period: int = 672,
+        tail_quantile: float = 0.95,
+        random_state=None,
+    ):
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.max_features = max_features
+        self.alarm_confidence = alarm_confidence
+        self.confidence_period = confidence_period
+        self.tail_quantile = tail_quantile
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Fit the forest on normal rows (incident periods already removed) and calibrate.
+
+        Raises
+        ------
+        DataError
+            Fewer than 50 rows, or NaN/infinite values (clean them in features first).
+        """
+        X = self._check(X, reset=True)
+        if X.shape[0] < 50:
+            raise DataError(f"need at least 50 training rows to fit, got {X.shape[0]}")
+        if not 0 < self.alarm_confidence < 100:
+            raise ValueError(f"alarm_confidence must be in (0, 100), got {self.alarm_confidence}")
+        if self.confidence_period < 1:
+            raise ValueError(f"confidence_period must be at least 1, got {self.confidence_period}")
+        self.forest_ = IsolationForest(
+            n_estimators=self.n_estimators,
+            max_samples=self.max_samples,
+            max_features=self.max_features,
+            random_state=self.random_state,
+        ).fit(X)
+        self.calibrator_ = TailCalibrator(self.tail_quantile).fit(-self.forest_.score_samples(X))
+        # Confidence c = 100 (1 - p)^period, so the per-row tail probability at the alarm is:
+        p_alarm = 1.0 - (self.alarm_confidence / 100.0) ** (1.0 / self.confidence_period)
+        self.offset_ = -self.calibrator_.inverse(p_alarm)
+        return self
+
+    def _check(self, X, reset: bool):
+        try:
+            return validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
+        except ValueError as exc:
+            raise DataError(f"detector input: {exc}") from None
+
+    def score_samples(self, X) -> np.ndarray:
+        """Raw forest score per row; lower = more abnormal."""
+        check_is_fitted(self, "forest_")
+        return self.forest_.score_samples(self._check(X, reset=False))
+
+    def decision_function(self, X) -> np.ndarray:
+        """``score_samples - offset_``: negative = anomalous at ``alarm_confidence``."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X) -> np.ndarray:
+        """``-1`` for anomalous rows (confidence at or above ``alarm_confidence``), else ``1``."""
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def tail_probability(self, X) -> np.ndarray:
+        """Per-row probability that a training row is at least this abnormal."""
+        return self.calibrator_.tail_probability(-self.score_samples(X))
+
+    def confidence(self, X) -> np.ndarray:
+        """Calibrated confidence 0-100 per row that the row is anomalous (see the module notes)."""
+        p = self.tail_probability(X)
+        # (1 - p)^period computed in log space: p is tiny for the rows that matter.
+        return 100.0 * np.exp(self.confidence_period * np.log1p(-np.minimum(p, 1 - 1e-12)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
