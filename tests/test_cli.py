@@ -51,3 +51,15 @@ def test_sample_writes_data(project, capsys):
     path = project.parent / capsys.readouterr().out.strip()
     assert path.is_file() and path.suffix == ".parquet"
     assert (project.parent / "data" / "incidents.csv").is_file()
+
+
+def test_evaluate_json(tmp_path, monkeypatch, capsys):
+    import json
+
+    config = make_project(tmp_path / "e", days=21, services=["payments"])
+    monkeypatch.chdir(config.parent)
+    assert main(["evaluate", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"baseline", "model", "hybrid", "summary"}
+    for name in ("baseline", "model", "hybrid"):
+        assert {"alerts_per_week", "fp_share", "missed_incidents", "ttd_median_minutes"} <= set(out[name])

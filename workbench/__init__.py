@@ -8,13 +8,31 @@ from workbench.describe import metric_summary, range_summary
 from workbench.features import find_gaps, regular_grid, to_windows
 from workbench.frames import DataError, to_wide, validate_long
 from workbench.incidents import in_range, load_labels, read_events, read_incidents
-from workbench.plots import correlation_heatmap, hour_weekday_heatmaps, metrics_timeline
+from workbench.evaluate import comparison_table, headline_figures, missed_table
+from workbench.hybrid import run_systems
+from workbench.plots import alerts_timeline, correlation_heatmap, hour_weekday_heatmaps, metrics_timeline, score_histogram, shap_bars
+from workbench.registry import list_versions, load_model, save_model
+from workbench.training import describe_model, score_windows, train_latest, training_windows
 from workbench.headline import show_headline
 from workbench.sources import load_metrics, load_service
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "alerts_timeline",
+    "comparison_table",
+    "describe_model",
+    "headline_figures",
+    "list_versions",
+    "load_model",
+    "missed_table",
+    "run_systems",
+    "save_model",
+    "score_histogram",
+    "score_windows",
+    "shap_bars",
+    "train_latest",
+    "training_windows",
     "CANONICAL_METRICS",
     "Config",
     "ConfigError",

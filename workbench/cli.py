@@ -74,6 +74,33 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.hybrid import SYSTEMS, run_systems
+
+    config = load_config(args.config)
+    evaluation = run_systems(config, source=args.source or None, services=args.services or None)
+    results = evaluation.results
+    if args.json:
+        keys = ("alerts_per_week", "fp_share", "missed_incidents", "ttd_median_minutes", "ttd_worst_minutes", "alerts", "volume_change")
+        out = {name: {k: results[name][k] for k in keys if k in results[name]} for name in SYSTEMS}
+        out["summary"] = results["summary"]
+        print(json.dumps(out))
+        return 0
+    s = results["summary"]
+    print(f"{s['from'][:10]} to {s['to'][:10]} ({s['weeks']} weeks), {results['baseline']['incidents']} labelled incidents")
+    print(f"{'system':<10} {'alerts/wk':>9} {'vs base':>8} {'FP share':>9} {'missed':>7} {'TTD med':>8} {'TTD worst':>10}")
+    for name in SYSTEMS:
+        r = results[name]
+        change = f"{r['volume_change']:+.0%}" if "volume_change" in r else "-"
+        med = "-" if r["ttd_median_minutes"] is None else f"{r['ttd_median_minutes']:.0f}m"
+        worst = "-" if r["ttd_worst_minutes"] is None else f"{r['ttd_worst_minutes']:.0f}m"
+        print(f"{name:<10} {r['alerts_per_week']:>9} {change:>8} {r['fp_share']:>9.0%} {len(r['missed_incidents']):>7} {med:>8} {worst:>10}")
+    print("regressions (caught by the baseline, missed by the hybrid):", ", ".join(s.get("regressions", [])) or "none")
+    return 0
+
+
 def _cmd_nab_detect(args: argparse.Namespace) -> int:
     from workbench.nab import detect_frame, read_nab_csv
     from workbench.streaming import SeriesDetector
@@ -120,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--force", action="store_true", help="regenerate the metrics even if cached")
     sample.add_argument("--write-labels", action="store_true", help="also overwrite data/incidents.csv and data/events.csv")
     sample.set_defaults(func=_cmd_sample)
+
+    evaluate = sub.add_parser("evaluate", help="compare the old thresholds, the model and the hybrid on the labelled incidents")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument("--source", help="metric source (default: the configured one)")
+    evaluate.add_argument("--services", nargs="+", help="services to evaluate (default: all)")
+    evaluate.set_defaults(func=_cmd_evaluate)
 
     nab = sub.add_parser("nab", help="the Numenta Anomaly Benchmark: score files with the series detector")
     nab_sub = nab.add_subparsers(dest="nab_command", required=True)

@@ -164,6 +164,27 @@ class Paths(_Strict):
     events: str = "data/events.csv"
 
 
+class ModelSettings(_Strict):
+    """The per-service Isolation Forest and how it is retrained (see ``workbench.detectors``)."""
+
+    n_estimators: Annotated[int, Field(ge=10, le=2000)] = 200
+    alarm_confidence: Annotated[float, Field(gt=0, lt=100)] = 75.0
+    confidence_period: Duration = "7D"
+    train_span: Duration = "28D"
+    min_train: Duration = "14D"
+    retrain_every: Duration = "7D"
+    incident_margin: Duration = "1h"
+    random_state: int = 0
+
+
+class RoutingSettings(_Strict):
+    """The hybrid policy: rule alone pages, model alone asks for investigation, both page with context."""
+
+    investigate_confidence: Annotated[float, Field(gt=0, lt=100)] = 75.0
+    group_gap: Duration = "15min"
+    suppress: Duration = "1h"
+
+
 class Config(_Strict):
     """The validated contents of ``workbench.yaml`` plus the project root."""
 
@@ -173,6 +194,8 @@ class Config(_Strict):
     source: Source = Field(default_factory=Source)
     paths: Paths = Field(default_factory=Paths)
     rules: Rules = Field(default_factory=Rules)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
     root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("services")

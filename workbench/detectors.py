@@ -2,7 +2,8 @@
 
 Scores, in scikit-learn's three levels (lower = more abnormal throughout):
 
-* ``score_samples``: the forest's raw score (the negated anomaly score of Liu et al.);
+* ``score_samples``: log10 of the calibrated tail probability (forest and extreme-value
+  voices combined; see :class:`IsolationForestDetector`);
 * ``decision_function``: ``score_samples - offset_``; negative means anomalous;
 * ``predict``: ``-1`` anomalous, ``1`` normal.
 
@@ -13,8 +14,8 @@ probability comes from the training scores (see :class:`TailCalibrator`). So a
 confidence of 75 means a normal week of this service shows a window this unusual
 one time in four; 99 means one week in a hundred. A very normal window has a
 confidence near 0, unlike ``abs(decision_function) * 100``. ``offset_`` is the
-raw score at which the confidence reaches ``alarm_confidence``, so ``predict``
-and the confidence agree.
+score at which the confidence reaches ``alarm_confidence``, so ``predict`` and the
+confidence agree.
 """
 
 from __future__ import annotations
@@ -96,12 +97,21 @@ class TailCalibrator(BaseEstimator):
 
 
 class IsolationForestDetector(OutlierMixin, BaseEstimator):
-    """Isolation Forest with calibrated confidence; scikit-learn API.
+    """Isolation Forest with calibrated confidence and extreme-value voices; scikit-learn API.
+
+    A forest only splits inside the range it was trained on, so a window far beyond
+    every training window is isolated no faster than the most extreme training
+    window. Columns named in ``extreme_features`` (non-negative magnitudes such as
+    the largest |z| of any metric) therefore get their own calibrated tail, which
+    extrapolates past the training range. The forest and those voices are combined
+    Bonferroni-style: ``p = min(1, (1 + J) * min(p_forest, p_1, ..., p_J))``.
 
     Parameters
     ----------
     n_estimators, max_samples, max_features
         As :class:`sklearn.ensemble.IsolationForest`.
+    extreme_features : list of str or None
+        Column names (X must be a DataFrame) with their own tail voice.
     alarm_confidence : float
         Confidence (0-100) at and above which ``predict`` says anomalous.
     confidence_period : int
@@ -115,8 +125,10 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
     ----------
     forest_ : IsolationForest
     calibrator_ : TailCalibrator
+        Of the forest's abnormality (``-forest_.score_samples``).
+    extreme_calibrators_ : dict of TailCalibrator
     offset_ : float
-        Raw score at which the confidence equals ``alarm_confidence``.
+        ``score_samples`` value at which the confidence equals ``alarm_confidence``.
     """
 
     def __init__(
@@ -124,6 +136,7 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         n_estimators: int = 200,
         max_samples: int | str = "auto",
         max_features: float = 1.0,
+        extreme_features: list[str] | None = None,
         alarm_confidence: float = 75.0,
         confidence_period: int = 672,
         tail_quantile: float = 0.95,
@@ -132,6 +145,7 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.max_features = max_features
+        self.extreme_features = extreme_features
         self.alarm_confidence = alarm_confidence
         self.confidence_period = confidence_period
         self.tail_quantile = tail_quantile
@@ -143,8 +157,9 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         Raises
         ------
         DataError
-            Fewer than 50 rows, or NaN/infinite values (clean them in features first).
+            Fewer than 50 rows, NaN/infinite values, or an unknown extreme feature.
         """
+        columns = list(X.columns) if hasattr(X, "columns") else None
         X = self._check(X, reset=True)
         if X.shape[0] < 50:
             raise DataError(f"need at least 50 training rows to fit, got {X.shape[0]}")
@@ -152,6 +167,11 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
             raise ValueError(f"alarm_confidence must be in (0, 100), got {self.alarm_confidence}")
         if self.confidence_period < 1:
             raise ValueError(f"confidence_period must be at least 1, got {self.confidence_period}")
+        extreme = list(self.extreme_features or [])
+        missing = [c for c in extreme if columns is None or c not in columns]
+        if missing:
+            raise DataError(f"extreme features {missing} are not columns of the training frame")
+        self.extreme_index_ = [columns.index(c) for c in extreme]
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,
@@ -159,9 +179,10 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
             random_state=self.random_state,
         ).fit(X)
         self.calibrator_ = TailCalibrator(self.tail_quantile).fit(-self.forest_.score_samples(X))
+        self.extreme_calibrators_ = {j: TailCalibrator(self.tail_quantile).fit(X[:, j]) for j in self.extreme_index_}
         # Confidence c = 100 (1 - p)^period, so the per-row tail probability at the alarm is:
         p_alarm = 1.0 - (self.alarm_confidence / 100.0) ** (1.0 / self.confidence_period)
-        self.offset_ = -self.calibrator_.inverse(p_alarm)
+        self.offset_ = float(np.log10(p_alarm))
         return self
 
     def _check(self, X, reset: bool):
@@ -170,10 +191,21 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         except ValueError as exc:
             raise DataError(f"detector input: {exc}") from None
 
+    def _tail(self, X: np.ndarray, forest_raw: np.ndarray) -> np.ndarray:
+        p = self.calibrator_.tail_probability(-forest_raw)
+        for j, calibrator in self.extreme_calibrators_.items():
+            p = np.minimum(p, calibrator.tail_probability(X[:, j]))
+        return np.minimum(1.0, (1 + len(self.extreme_calibrators_)) * p)
+
     def score_samples(self, X) -> np.ndarray:
-        """Raw forest score per row; lower = more abnormal."""
+        """log10 of the calibrated tail probability per row; lower = more abnormal.
+
+        0 is as normal as can be; -4 means one training window in 10,000 was this
+        abnormal (extrapolated beyond the training range by the fitted tails).
+        """
         check_is_fitted(self, "forest_")
-        return self.forest_.score_samples(self._check(X, reset=False))
+        X = self._check(X, reset=False)
+        return np.log10(self._tail(X, self.forest_.score_samples(X)))
 
     def decision_function(self, X) -> np.ndarray:
         """``score_samples - offset_``: negative = anomalous at ``alarm_confidence``."""
@@ -184,12 +216,20 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     def tail_probability(self, X) -> np.ndarray:
-        """Per-row probability that a training row is at least this abnormal."""
-        return self.calibrator_.tail_probability(-self.score_samples(X))
+        """Per-row probability that a normal row is at least this abnormal."""
+        return 10.0 ** self.score_samples(X)
 
     def confidence(self, X) -> np.ndarray:
         """Calibrated confidence 0-100 per row that the row is anomalous (see the module notes)."""
-        p = self.tail_probability(X)
+        return self.confidence_from_scores(self.score_samples(X))
+
+    def confidence_from_scores(self, raw: np.ndarray) -> np.ndarray:
+        """The confidence for scores already computed with :meth:`score_samples`.
+
+        Lets a caller that needs both pay for one pass through the forest.
+        """
+        check_is_fitted(self, "calibrator_")
+        p = 10.0 ** np.asarray(raw, dtype=float)
         # (1 - p)^period computed in log space: p is tiny for the rows that matter.
         return 100.0 * np.exp(self.confidence_period * np.log1p(-np.minimum(p, 1 - 1e-12)))
 
@@ -197,4 +237,3 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
-

@@ -11,7 +11,14 @@ from matplotlib.patches import Patch
 
 from workbench.config import METRIC_UNITS
 
-__all__ = ["correlation_heatmap", "hour_weekday_heatmaps", "metrics_timeline"]
+__all__ = [
+    "alerts_timeline",
+    "correlation_heatmap",
+    "hour_weekday_heatmaps",
+    "metrics_timeline",
+    "score_histogram",
+    "shap_bars",
+]
 
 _WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _SHADES = {
@@ -96,5 +103,76 @@ def correlation_heatmap(windows: pd.DataFrame) -> Figure:
     sns.heatmap(corr, ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f", square=True, cbar_kws={"shrink": 0.8})
     ax.set_title("Spearman correlation of windowed metrics", fontsize=10)
     ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return fig
+
+
+_SYSTEM_COLOURS = {"baseline": "#ff7f0e", "model": "#9467bd", "hybrid": "#1f77b4"}
+
+
+def alerts_timeline(
+    windows: pd.DataFrame,
+    alerts: dict[str, pd.DataFrame],
+    incidents: pd.DataFrame,
+    metrics: list[str] | None = None,
+    title: str = "",
+) -> Figure:
+    """Metrics over time with incidents shaded red and one lane of alert bars per system underneath."""
+    metrics = metrics or list(windows.columns)
+    lanes = list(alerts)
+    fig, axes = plt.subplots(
+        len(metrics) + 1, 1, figsize=(12, 1.5 * len(metrics) + 0.4 * len(lanes) + 1), sharex=True,
+        gridspec_kw={"height_ratios": [3] * len(metrics) + [max(1, len(lanes))]},
+    )
+    for ax, metric in zip(axes, metrics):
+        ax.plot(windows.index, windows[metric], lw=0.7, color="#444")
+        ax.set_ylabel(_label(metric), fontsize=8)
+        ax.tick_params(labelsize=8)
+        for row in incidents.itertuples():
+            ax.axvspan(row.start, row.end, color=_SHADES["incident"][0], alpha=0.25, lw=0)
+    lane_ax = axes[-1]
+    for k, name in enumerate(lanes):
+        for row in alerts[name].itertuples():
+            lane_ax.barh(k, (row.end - row.start), left=row.start, height=0.6, color=_SYSTEM_COLOURS.get(name, "#333"))
+    lane_ax.set_yticks(range(len(lanes)), [f"{n} ({len(alerts[n])})" for n in lanes], fontsize=8)
+    lane_ax.set_ylim(-0.6, len(lanes) - 0.4)
+    lane_ax.invert_yaxis()
+    lane_ax.set_xlabel("alerts per system (bars); incidents shaded red above", fontsize=8)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def score_histogram(training_raw: np.ndarray, scored_raw: np.ndarray, offset: float) -> Figure:
+    """Raw forest scores of training windows and of later windows, with the alarm threshold (lower = more abnormal)."""
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    bins = np.linspace(min(np.min(training_raw), np.min(scored_raw), offset) - 0.02, max(np.max(training_raw), np.max(scored_raw)) + 0.02, 60)
+    ax.hist(training_raw, bins=bins, alpha=0.6, density=True, label="training windows (incidents removed)")
+    ax.hist(scored_raw, bins=bins, alpha=0.5, density=True, label="scored windows")
+    ax.axvline(offset, color="#d62728", ls="--", label="alarm threshold (offset_)")
+    ax.set_xlabel("raw score (lower = more abnormal)", fontsize=9)
+    ax.set_yscale("log")
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def shap_bars(shap_values: np.ndarray, feature_names: list[str], title: str = "") -> Figure:
+    """Mean contribution towards anomalous per feature over explained windows (SHAP, path-length units)."""
+    if len(feature_names) == 0 or np.size(shap_values) == 0:
+        fig, ax = plt.subplots(figsize=(7, 1))
+        ax.text(0.5, 0.5, "no model alerts to explain", ha="center", va="center")
+        ax.axis("off")
+        return fig
+    push = np.clip(-np.asarray(shap_values), 0, None).mean(axis=0)
+    order = np.argsort(push)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(feature_names) + 1))
+    ax.barh(np.array(feature_names)[order], push[order], color="#1f77b4")
+    ax.set_xlabel("mean push towards anomalous (shorter isolation path)", fontsize=9)
+    ax.tick_params(labelsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -1,0 +1,142 @@
+"""Run the three alerting systems over a source: the old thresholds, the model, the hybrid.
+
+For each service: 1-minute samples -> windows -> rolling model scores (each week
+scored by a model trained on the weeks before it) and rule firings -> window
+verdicts -> grouped alerts. The evaluated period starts when the first model
+verdict exists, and is the same for all three systems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from workbench.config import Config
+from workbench.evaluate import compare
+from workbench.explain import Explainer, format_top
+from workbench.features import context_flags, to_windows
+from workbench.incidents import read_events, read_incidents
+from workbench.routing import ALERT_COLUMNS, group_alerts, window_verdicts
+from workbench.rules import RuleSet, fire_windows
+from workbench.sources import load_service
+from workbench.training import ServiceModel, model_matrix, score_rolling
+
+__all__ = ["SYSTEMS", "Evaluation", "ServiceRun", "explain_alerts", "run_service", "run_systems"]
+
+SYSTEMS = ("baseline", "model", "hybrid")
+
+
+@dataclass
+class ServiceRun:
+    """Everything computed for one service, kept for plots and explanations."""
+
+    service: str
+    samples: pd.DataFrame
+    windows: pd.DataFrame
+    events: pd.DataFrame
+    scores: pd.DataFrame
+    models: list[ServiceModel]
+    alerts: dict[str, pd.DataFrame]
+    shap: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def model_at(self, when: pd.Timestamp) -> ServiceModel | None:
+        """The model that scored the window starting at ``when``."""
+        active = [m for m in self.models if m.trained_to <= when]
+        return active[-1] if active else None
+
+
+@dataclass
+class Evaluation:
+    runs: dict[str, ServiceRun]
+    alerts: dict[str, pd.DataFrame]
+    incidents: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    results: dict = field(default_factory=dict)
+
+
+def run_service(config: Config, service: str, samples: pd.DataFrame, incidents: pd.DataFrame, events: pd.DataFrame) -> ServiceRun:
+    """Scores, rule firings and the alerts of all three systems for one service."""
+    events = events[events["service"].isin([service, "*"])]
+    windows = to_windows(samples, config.window, config.max_fill)
+    scores, models = score_rolling(service, windows, incidents, events, config.model)
+    flags = context_flags(windows.index, events, config.window)
+    planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
+    baseline_fire = fire_windows(RuleSet.from_config(config.rules.baseline).fit().predict(samples), config.window)
+    critical_fire = fire_windows(RuleSet.from_config(config.rules.critical).fit().predict(samples), config.window)
+    threshold = config.routing.investigate_confidence
+    verdicts = {
+        "baseline": window_verdicts(windows.index, config.window, None, baseline_fire),
+        "model": window_verdicts(windows.index, config.window, scores, None, planned, threshold),
+        "hybrid": window_verdicts(windows.index, config.window, scores, critical_fire, planned, threshold),
+    }
+    alerts = {name: group_alerts(service, v, config.routing) for name, v in verdicts.items()}
+    return ServiceRun(service, samples, windows, events, scores, models, alerts)
+
+
+def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """Fill ``top_features`` for alerts the model took part in (its most anomalous window).
+
+    The SHAP values of every explained window are kept in ``run.shap`` (one row per alert).
+    """
+    alerts = alerts.copy()
+    explainers: dict[int, Explainer] = {}
+    shap_rows = {}
+    for i, alert in alerts.iterrows():
+        if alert["source"] == "rule":
+            continue
+        span = run.scores.loc[alert["start"] : alert["end"] - pd.Timedelta("1ns"), "confidence"].dropna()
+        if span.empty:
+            continue
+        worst = span.idxmax()
+        model = run.model_at(worst)
+        if model is None:
+            continue
+        context = run.windows.loc[worst - pd.Timedelta(hours=6) : worst]
+        X = model_matrix(model.features.transform(context, run.events)).loc[[worst]]
+        explainer = explainers.setdefault(id(model), Explainer(model.detector, list(X.columns)))
+        alerts.at[i, "top_features"] = format_top(explainer.top(X, k)[0])
+        shap_rows[alert["id"]] = pd.Series(explainer.shap_values(X)[0], index=X.columns)
+    if shap_rows:
+        run.shap = pd.concat([run.shap, pd.DataFrame(shap_rows).T])
+        run.shap = run.shap[~run.shap.index.duplicated()]
+    return alerts
+
+
+def run_systems(
+    config: Config,
+    source: str | None = None,
+    services: list[str] | None = None,
+    explain_services: list[str] | None = None,
+) -> Evaluation:
+    """Run every service through all three systems and compare them on the labelled incidents.
+
+    Parameters
+    ----------
+    explain_services
+        Services whose model alerts get SHAP top features (each model explained
+        costs about a second; ``None`` explains none).
+    """
+    chosen_services = services or list(config.services)
+    # Metrics first: the sample source writes its labels on first use.
+    samples = {service: load_service(config, service, source=source) for service in chosen_services}
+    incidents = read_incidents(config.path("incidents"))
+    events = read_events(config.path("events"))
+    runs = {}
+    for service in chosen_services:
+        run = run_service(config, service, samples[service], incidents, events)
+        if explain_services and service in explain_services:
+            # The hybrid's and the model's alerts share windows: explain each model once.
+            run.alerts = {name: explain_alerts(run, a) if name != "baseline" else a for name, a in run.alerts.items()}
+        runs[service] = run
+    start = min(r.scores["confidence"].first_valid_index() for r in runs.values())
+    end = max(r.windows.index[-1] for r in runs.values()) + pd.Timedelta(config.window)
+    alerts = {
+        name: pd.concat([r.alerts[name] for r in runs.values()], ignore_index=True) if runs else pd.DataFrame(columns=ALERT_COLUMNS)
+        for name in SYSTEMS
+    }
+    chosen = incidents[incidents["service"].isin(list(runs))]
+    evaluation = Evaluation(runs, alerts, chosen, start, end)
+    evaluation.results = compare(alerts, chosen, start, end)
+    return evaluation
