@@ -68,3 +68,12 @@ def test_no_verdict_windows_never_alert():
     values = conf(3)
     values[3] = np.nan
     assert group_alerts("svc", verdicts(values), SETTINGS).empty
+
+
+def test_persistence_drops_one_window_blips_and_delays_the_verdict():
+    settings = RoutingSettings(min_windows=2, group_gap="0min", suppress="0min")
+    alerts = group_alerts("svc", verdicts(conf(3, 7, 8, 9)), settings)
+    assert alerts["start"].tolist() == [INDEX[7]]  # the lone window 3 is dropped
+    assert alerts.iloc[0]["detected_at"] == INDEX[9]  # known when the second window closes
+    ruled = group_alerts("svc", verdicts(conf(), {3: "error_burst"}), settings)
+    assert len(ruled) == 1  # a rule needs no persistence

@@ -181,6 +181,7 @@ class RoutingSettings(_Strict):
     """The hybrid policy: rule alone pages, model alone asks for investigation, both page with context."""
 
     investigate_confidence: Annotated[float, Field(gt=0, lt=100)] = 75.0
+    min_windows: Annotated[int, Field(ge=1, le=96)] = 1
     group_gap: Duration = "15min"
     suppress: Duration = "1h"
 

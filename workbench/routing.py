@@ -9,10 +9,11 @@ that fired in it. The policy:
 * a model-only flag in a planned campaign or maintenance window is muted: the
   surge is expected, and a rule still pages if something breaks during it.
 
-Grouping and suppression are separate stages after the verdicts (Merlion's
-alarm post-processing): flagged windows no more than ``group_gap`` apart form one
-alert, and an alert starting within ``suppress`` of the previous one on the same
-service extends it instead of paging again.
+Persistence, grouping and suppression are separate stages after the verdicts
+(Merlion's alarm post-processing): the model must flag ``min_windows`` windows in
+a row, flagged windows no more than ``group_gap`` apart form one alert, and an
+alert starting within ``suppress`` of the previous one on the same service
+extends it instead of paging again.
 """
 
 from __future__ import annotations
@@ -79,6 +80,27 @@ def window_verdicts(
     out["muted"] = out["model"] & planned & (out["rules"] == "")
     out["model"] &= ~out["muted"]
     out["window_end"] = index + pd.Timedelta(window)
+    out["seen_at"] = out["window_end"]  # a model verdict is known when its window closes
+    return out
+
+
+def _require_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFrame:
+    """Keep model flags only in runs of at least ``min_windows`` consecutive flagged windows.
+
+    Merlion's "minimum alarms" stage: a one-window blip that heals by itself is not
+    worth an investigation. A rule needs no persistence (its ``for`` asked for it).
+    A kept run is known only when its ``min_windows``-th window closes (``seen_at``).
+    """
+    if min_windows <= 1:
+        return verdicts
+    out = verdicts.copy()
+    model = out["model"].astype(bool)
+    run_id = (model != model.shift()).cumsum()
+    length = model.groupby(run_id).transform("size")
+    out["model"] = model & (length >= min_windows)
+    width = out["window_end"] - out.index.to_series()
+    run_start = out.index.to_series().groupby(run_id).transform("first")
+    out["seen_at"] = out["window_end"].where(~out["model"], pd.concat([out["window_end"], run_start + min_windows * width], axis=1).max(axis=1))
     return out
 
 
@@ -94,13 +116,17 @@ def group_alerts(service: str, verdicts: pd.DataFrame, settings: RoutingSettings
     ``detected_at`` is when the alert could first have been raised: the first rule
     firing, or the end of the first flagged model window (its verdict is known then).
     """
+    verdicts = _require_persistence(verdicts, settings.min_windows)
     flagged = verdicts[verdicts["model"] | (verdicts["rules"] != "")]
     gap = pd.Timedelta(settings.group_gap)
     suppress = pd.Timedelta(settings.suppress)
     groups: list[dict] = []
     for start, row in flagged.iterrows():
-        # A rule is seen the minute it fires; a model verdict when its window closes.
-        seen = row["window_end"] if row["rules"] == "" else row["first_fire"]
+        # A rule is seen the minute it fires; a model verdict when its window closes
+        # (or, with persistence, when the run is long enough).
+        seen = row["seen_at"] if row["rules"] == "" else row["first_fire"]
+        if row["model"] and row["rules"] != "":
+            seen = min(seen, row["seen_at"])
         current = groups[-1] if groups else None
         joins = current is not None and start - current["end"] <= max(gap, suppress)
         if not joins:
