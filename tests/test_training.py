@@ -42,7 +42,7 @@ def test_features_are_residuals_in_z_units(checkout):
     windows, _, events = checkout
     features = ServiceFeatures().fit(windows, events)
     X = features.transform(windows, events)
-    assert {"error_rate_z", "cpu_excess_z", "memory_trend_z", "max_abs_z", "sustained_z", "hour", "campaign"} <= set(X.columns)
+    assert {"error_rate_z", "cpu_excess_z", "memory_trend_z", "worst_z", "sustained_z", "hour", "campaign"} <= set(X.columns)
     z = X["request_rate_z"].dropna()
     raw = np.log1p(windows["request_rate"])
     assert abs(z.median()) < 0.5 and z.abs().quantile(0.95) < 5

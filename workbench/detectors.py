@@ -43,10 +43,16 @@ class TailCalibrator(BaseEstimator):
     ----------
     tail_quantile : float
         Where the fitted tail takes over from the empirical distribution.
+    min_shape : float
+        Lowest tail shape allowed. Negative shapes are bounded tails (right for forest
+        scores, which cannot exceed a limit); 0 keeps the tail unbounded (exponential or
+        heavier), right for magnitudes such as |z| that can always grow, where a bounded
+        fit would call anything past its end point impossible.
     """
 
-    def __init__(self, tail_quantile: float = 0.95):
+    def __init__(self, tail_quantile: float = 0.95, min_shape: float = -0.5):
         self.tail_quantile = tail_quantile
+        self.min_shape = min_shape
 
     def fit(self, abnormality, y=None):
         """Learn the distribution of training abnormality (higher = more abnormal)."""
@@ -64,7 +70,7 @@ class TailCalibrator(BaseEstimator):
         # Generalised Pareto tail by the method of moments (robust for ~100 excesses);
         # the shape is kept in [-0.5, 0.5]: bounded tails (forest scores) to heavy ones.
         shape = 0.5 * (1 - mean**2 / var) if var > 0 else 0.0
-        self.shape_ = float(np.clip(shape, -0.5, 0.5))
+        self.shape_ = float(np.clip(shape, self.min_shape, 0.5))
         self.scale_ = max(mean * (1 - self.shape_), 1e-9 * spread)
         return self
 
@@ -101,17 +107,19 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
 
     A forest only splits inside the range it was trained on, so a window far beyond
     every training window is isolated no faster than the most extreme training
-    window. Columns named in ``extreme_features`` (non-negative magnitudes such as
-    the largest |z| of any metric) therefore get their own calibrated tail, which
-    extrapolates past the training range. The forest and those voices are combined
+    window. Columns named in ``extreme_features`` therefore get their own calibrated
+    tail of their bad-side magnitude, which extrapolates past the training range; one
+    tail per column, because metrics differ in how heavy their tails are (error rates
+    blip; CPU over what traffic explains hardly moves). The forest and those voices are combined
     Bonferroni-style: ``p = min(1, (1 + J) * min(p_forest, p_1, ..., p_J))``.
 
     Parameters
     ----------
     n_estimators, max_samples, max_features
         As :class:`sklearn.ensemble.IsolationForest`.
-    extreme_features : list of str or None
-        Column names (X must be a DataFrame) with their own tail voice.
+    extreme_features : dict of {str: "high" | "low" | "both"}, list of str, or None
+        Column names (X must be a DataFrame) with their own tail voice, and which side
+        of each is abnormal (a list means both sides).
     alarm_confidence : float
         Confidence (0-100) at and above which ``predict`` says anomalous.
     confidence_period : int
@@ -167,11 +175,18 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
             raise ValueError(f"alarm_confidence must be in (0, 100), got {self.alarm_confidence}")
         if self.confidence_period < 1:
             raise ValueError(f"confidence_period must be at least 1, got {self.confidence_period}")
-        extreme = list(self.extreme_features or [])
+        sides = self.extreme_features or {}
+        if not isinstance(sides, dict):
+            sides = {c: "both" for c in sides}
+        bad_sides = sorted({s for s in sides.values()} - {"high", "low", "both"})
+        if bad_sides:
+            raise ValueError(f"extreme feature sides must be high, low or both; got {bad_sides}")
+        extreme = list(sides)
         missing = [c for c in extreme if columns is None or c not in columns]
         if missing:
             raise DataError(f"extreme features {missing} are not columns of the training frame")
         self.extreme_index_ = [columns.index(c) for c in extreme]
+        self.extreme_sides_ = {columns.index(c): sides[c] for c in extreme}
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,
@@ -179,7 +194,9 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
             random_state=self.random_state,
         ).fit(X)
         self.calibrator_ = TailCalibrator(self.tail_quantile).fit(-self.forest_.score_samples(X))
-        self.extreme_calibrators_ = {j: TailCalibrator(self.tail_quantile).fit(X[:, j]) for j in self.extreme_index_}
+        self.extreme_calibrators_ = {
+            j: TailCalibrator(self.tail_quantile, min_shape=0.0).fit(self._magnitude(X, j)) for j in self.extreme_index_
+        }
         # Confidence c = 100 (1 - p)^period, so the per-row tail probability at the alarm is:
         p_alarm = 1.0 - (self.alarm_confidence / 100.0) ** (1.0 / self.confidence_period)
         self.offset_ = float(np.log10(p_alarm))
@@ -191,10 +208,16 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         except ValueError as exc:
             raise DataError(f"detector input: {exc}") from None
 
+    def _magnitude(self, X: np.ndarray, j: int) -> np.ndarray:
+        side = self.extreme_sides_[j]
+        if side == "both":
+            return np.abs(X[:, j])
+        return np.maximum(X[:, j] if side == "high" else -X[:, j], 0.0)
+
     def _tail(self, X: np.ndarray, forest_raw: np.ndarray) -> np.ndarray:
         p = self.calibrator_.tail_probability(-forest_raw)
         for j, calibrator in self.extreme_calibrators_.items():
-            p = np.minimum(p, calibrator.tail_probability(X[:, j]))
+            p = np.minimum(p, calibrator.tail_probability(self._magnitude(X, j)))
         return np.minimum(1.0, (1 + len(self.extreme_calibrators_)) * p)
 
     def score_samples(self, X) -> np.ndarray:

@@ -9,6 +9,8 @@ for that hour, - below) and contribution.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -26,7 +28,11 @@ class Explainer:
     def shap_values(self, X: pd.DataFrame) -> np.ndarray:
         """Contributions per row and feature (path-length units; negative = towards anomalous)."""
         if self._tree is None:
-            import shap  # imported here: it costs seconds and most runs explain nothing
+            # Imported here: it costs seconds and most runs explain nothing. shap 0.51's import
+            # warns about matplotlib colormap methods (its code, not ours); keep reports clean.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                import shap
 
             self._tree = shap.TreeExplainer(self.detector.forest_)
         return np.asarray(self._tree.shap_values(X[self.feature_names].to_numpy(dtype=float)))

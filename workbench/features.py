@@ -15,6 +15,7 @@ from workbench.frames import DataError
 
 __all__ = [
     "AGGREGATIONS",
+    "BAD_SIDE",
     "ServiceFeatures",
     "context_flags",
     "find_gaps",
@@ -166,6 +167,26 @@ def to_windows(
 
 #: Metrics that vary multiplicatively (residuals on a log scale); the rest are percentages.
 _LOG_METRICS = ("request_rate", "latency_p95", "latency_p99")
+
+#: Which side of each z-feature is bad news. Faster responses, fewer errors or memory freed by
+#: a restart are not incidents; traffic is bad news both ways (a drop, or a surge nobody planned).
+BAD_SIDE: dict[str, str] = {
+    "request_rate_z": "both",
+    "error_rate_z": "high",
+    "latency_p95_z": "high",
+    "latency_p99_z": "high",
+    "cpu_usage_z": "high",
+    "memory_usage_z": "high",
+    "cpu_excess_z": "high",
+    "memory_trend_z": "high",
+    "worst_z": "high",
+    "sustained_z": "high",
+}
+
+
+def bad_deviation(values, side: str):
+    """The part of a z-score that is bad news: ``|z|`` for ``both``, else the positive part."""
+    return abs(values) if side == "both" else values.clip(lower=0) if hasattr(values, "clip") else max(values, 0)
 _Z_CAP = 1000.0  # only guards against infinities; extremes must stay extreme
 
 
@@ -220,8 +241,8 @@ class ServiceFeatures:
       latency), in units of the slot's robust spread;
     * ``cpu_excess_z``: CPU above what the traffic explains (a runaway job at night);
     * ``memory_trend_z``: memory change over the last 2 hours (a leak creeps);
-    * ``max_abs_z``: the largest |z| of any metric in the window;
-    * ``sustained_z``: the largest 1-hour mean |z| of any metric;
+    * ``worst_z``: the largest bad-side deviation of any metric (see :data:`BAD_SIDE`);
+    * ``sustained_z``: the largest 1-hour mean bad-side deviation of any metric;
     * ``hour``, ``weekday``, ``business_hours``, ``deploy``, ``campaign``, ``maintenance``.
 
     A window with a missing metric gets NaN features and is not scored.
@@ -318,11 +339,11 @@ class ServiceFeatures:
             out["memory_trend_z"] = trend.clip(-_Z_CAP, _Z_CAP)
         # The largest deviation of any one metric: a window extreme in a single metric
         # (an error burst) must stand out to the forest as much as one odd in several.
-        metric_z = out.abs()
-        out["max_abs_z"] = metric_z.max(axis=1, skipna=False)
-        # Sustained deviation: the largest 1-hour mean |z| of any metric. Noise averages out
-        # over four windows; a creeping dependency or a partial outage does not. (A rolling
-        # minimum, which forgets a lone spike sooner, was measured and did worse on the sample.)
-        out["sustained_z"] = metric_z.rolling(self.sustain_windows, min_periods=self.sustain_windows).mean().max(axis=1, skipna=False)
+        bad = pd.DataFrame({c: bad_deviation(out[c], BAD_SIDE.get(c, "both")) for c in out.columns})
+        out["worst_z"] = bad.max(axis=1, skipna=False)
+        # Sustained deviation: the largest 1-hour mean bad-side deviation of any metric. Noise
+        # averages out over four windows; a creeping dependency or a partial outage does not.
+        # (A rolling minimum, which forgets a lone spike sooner, measured worse on the sample.)
+        out["sustained_z"] = bad.rolling(self.sustain_windows, min_periods=self.sustain_windows).mean().max(axis=1, skipna=False)
         flags = context_flags(windows.index, events if events is not None else pd.DataFrame(columns=["type"]))
         return pd.concat([out, flags], axis=1)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbench.config import ModelSettings
 from workbench.detectors import IsolationForestDetector
-from workbench.features import ServiceFeatures, remove_incidents, remove_planned
+from workbench.features import BAD_SIDE, ServiceFeatures, remove_incidents, remove_planned
 from workbench.frames import DataError
 
 __all__ = [
@@ -77,7 +77,7 @@ def train_service(
     X = model_matrix(features.transform(windows, events))[normal.to_numpy()].dropna()
     detector = IsolationForestDetector(
         n_estimators=settings.n_estimators,
-        extreme_features=[c for c in ("max_abs_z", "sustained_z") if c in X.columns],
+        extreme_features={c: BAD_SIDE.get(c, "both") for c in X.columns},
         alarm_confidence=settings.alarm_confidence,
         confidence_period=_rows(settings.confidence_period, width),
         random_state=settings.random_state,
