@@ -23,9 +23,10 @@ report: setup
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --ignore=tests/notebooks tests notebooks
 
-## Time the report suite and record the figures in benchmarks/RESULTS.md
+## Time the report suite, measure detection quality and speed; record both in benchmarks/RESULTS.md
 bench: setup
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_detection.py
 
 ## Re-pin after a deliberate upgrade: fresh venv from pyproject ranges, then freeze
 constraints:

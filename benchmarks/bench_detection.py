@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_report import RESULTS, machine  # noqa: E402
+from bench_report import machine, write_section  # noqa: E402
 
 NAB = ROOT.parent / "shared" / "benchmarks" / "nab"
 BEGIN, END = "<!-- detection:begin -->", "<!-- detection:end -->"
@@ -175,14 +174,7 @@ def main() -> int:
     lines += sample_lines + [""]
     print("speed ...", file=sys.stderr)
     lines += speed_section(evaluation) + [END]
-    section = "\n".join(lines)
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
-    print(section)
+    print(write_section(BEGIN, END, lines))
     return 0
 
 

@@ -54,6 +54,21 @@ def machine() -> dict[str, str]:
     }
 
 
+def write_section(begin: str, end: str, lines: list[str]) -> str:
+    """Replace the text between ``begin`` and ``end`` in RESULTS.md (or append it); return it.
+
+    ``lines`` starts with ``begin`` and ends with ``end``; other sections are kept.
+    """
+    section = "\n".join(lines)
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\nEach section is written by the command it names; rerun it to refresh.\n"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.write_text(text)
+    return section
+
+
 def import_seconds(module: str) -> float:
     """Wall time of `python -c 'import module'` minus a bare interpreter start."""
 
@@ -142,14 +157,7 @@ def main() -> int:
         "The first `workbench report` on a new clone also generates the sample (the generation row above) once.",
         END,
     ]
-    section = "\n".join(lines)
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\nEach section is written by the command it names; rerun it to refresh.\n"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    RESULTS.write_text(text)
-    print(section)
+    print(write_section(BEGIN, END, lines))
     return 0
 
 

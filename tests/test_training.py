@@ -111,3 +111,25 @@ def test_model_alerts_say_why(evaluation):
     if explained.empty:
         pytest.skip("no model alert on checkout in this short sample")
     assert explained["top_features"].str.contains("_z=").all()
+
+
+def test_all_nan_metric_is_named(checkout):
+    windows, _, events = checkout
+    broken = windows.assign(memory_usage=np.nan)
+    with pytest.raises(DataError, match=r"\['memory_usage'\] have no values"):
+        ServiceFeatures().fit(broken, events)
+
+
+def test_metric_missing_at_scoring_is_named(model, checkout):
+    windows, _, events = checkout
+    with pytest.raises(DataError, match=r"\['cpu_usage'\] were in the training data"):
+        score_windows(model, windows.drop(columns="cpu_usage"), events)
+
+
+def test_constant_metric_is_handled(project, checkout):
+    windows, incidents, events = checkout
+    flat = windows.assign(memory_usage=42.0)
+    model = train_latest("checkout", flat, incidents, events, project.model)
+    scores = score_windows(model, flat, events)
+    assert scores["confidence"].notna().mean() > 0.9
+    assert np.isfinite(scores["confidence"].dropna()).all()

@@ -287,6 +287,9 @@ class ServiceFeatures:
         DataError
             Fewer than 7 days of complete normal windows.
         """
+        empty = [c for c in windows.columns if windows[c].isna().all()]
+        if empty:
+            raise DataError(f"metric(s) {empty} have no values at all; fix the source or drop them from the query")
         normal = normal if normal is not None else pd.Series(True, index=windows.index)
         clean = windows[normal.reindex(windows.index).fillna(False).to_numpy(dtype=bool)].dropna()
         if clean.empty or clean.index[-1] - clean.index[0] < pd.Timedelta(days=7):
@@ -323,6 +326,9 @@ class ServiceFeatures:
 
     def transform(self, windows: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
         """Features per window (NaN where a metric is missing); causal: only past windows are used."""
+        absent = [m for m in self.metrics_ if m not in windows.columns]
+        if absent:
+            raise DataError(f"metric(s) {absent} were in the training data but are missing now")
         v = self._values(windows[self.metrics_])
         slot = self._slot(windows.index)
         median = self.median_.reindex(slot).set_axis(windows.index)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from workbench.config import Config
 from workbench.evaluate import compare
@@ -104,11 +105,20 @@ def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> pd.Data
     return alerts
 
 
+def _run_and_explain(config, service, samples, incidents, events, explain: bool) -> ServiceRun:
+    run = run_service(config, service, samples, incidents, events)
+    if explain:
+        # The hybrid's and the model's alerts share windows; the baseline has no model.
+        run.alerts = {name: explain_alerts(run, a) if name != "baseline" else a for name, a in run.alerts.items()}
+    return run
+
+
 def run_systems(
     config: Config,
     source: str | None = None,
     services: list[str] | None = None,
     explain_services: list[str] | None = None,
+    jobs: int = 2,
 ) -> Evaluation:
     """Run every service through all three systems and compare them on the labelled incidents.
 
@@ -117,19 +127,20 @@ def run_systems(
     explain_services
         Services whose model alerts get SHAP top features (each model explained
         costs about a second; ``None`` explains none).
+    jobs
+        Services run in parallel processes (1 runs them in this process).
     """
     chosen_services = services or list(config.services)
     # Metrics first: the sample source writes its labels on first use.
     samples = {service: load_service(config, service, source=source) for service in chosen_services}
     incidents = read_incidents(config.path("incidents"))
     events = read_events(config.path("events"))
-    runs = {}
-    for service in chosen_services:
-        run = run_service(config, service, samples[service], incidents, events)
-        if explain_services and service in explain_services:
-            # The hybrid's and the model's alerts share windows: explain each model once.
-            run.alerts = {name: explain_alerts(run, a) if name != "baseline" else a for name, a in run.alerts.items()}
-        runs[service] = run
+    explain = set(explain_services or [])
+    # Services are independent: one process each, as many at once as jobs allows.
+    done = Parallel(n_jobs=min(jobs, len(chosen_services)))(
+        delayed(_run_and_explain)(config, s, samples[s], incidents, events, s in explain) for s in chosen_services
+    )
+    runs = dict(zip(chosen_services, done))
     start = min(r.scores["confidence"].first_valid_index() for r in runs.values())
     end = max(r.windows.index[-1] for r in runs.values()) + pd.Timedelta(config.window)
     alerts = {
