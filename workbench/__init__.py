@@ -13,6 +13,7 @@ from workbench.hybrid import run_systems
 from workbench.plots import alerts_timeline, correlation_heatmap, hour_weekday_heatmaps, metrics_timeline, score_histogram, shap_bars
 from workbench.registry import list_versions, load_model, save_model
 from workbench.training import describe_model, score_windows, train_latest, training_windows
+from workbench.widgets import labelling
 from workbench.headline import show_headline
 from workbench.sources import load_metrics, load_service
 
@@ -20,6 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "alerts_timeline",
+    "labelling",
     "comparison_table",
     "describe_model",
     "headline_figures",

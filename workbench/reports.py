@@ -233,6 +233,8 @@ def _headless_env(config: Config) -> dict[str, str]:
         "JUPYTER_PLATFORM_DIRS": "1",
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # Notebooks with interactive parts (the labeller) render a static summary instead.
+        "WORKBENCH_HEADLESS": "1",
     }
     for key in ("MPLCONFIGDIR", "IPYTHONDIR"):
         if os.environ.get(key):
