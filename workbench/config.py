@@ -167,7 +167,7 @@ class Paths(_Strict):
 class ModelSettings(_Strict):
     """The per-service Isolation Forest and how it is retrained (see ``workbench.detectors``)."""
 
-    n_estimators: Annotated[int, Field(ge=10, le=2000)] = 200
+    n_estimators: Annotated[int, Field(ge=10, le=2000)] = 100
     alarm_confidence: Annotated[float, Field(gt=0, lt=100)] = 75.0
     confidence_period: Duration = "7D"
     train_span: Duration = "28D"
