@@ -189,7 +189,6 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         missing = [c for c in extreme if columns is None or c not in columns]
         if missing:
             raise DataError(f"extreme features {missing} are not columns of the training frame")
-        self.extreme_index_ = [columns.index(c) for c in extreme]
         self.extreme_sides_ = {columns.index(c): sides[c] for c in extreme}
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
@@ -199,7 +198,7 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         ).fit(X)
         self.calibrator_ = TailCalibrator(self.tail_quantile).fit(-self.forest_.score_samples(X))
         self.extreme_calibrators_ = {
-            j: TailCalibrator(self.tail_quantile, min_shape=0.0).fit(self._magnitude(X, j)) for j in self.extreme_index_
+            j: TailCalibrator(self.tail_quantile, min_shape=0.0).fit(self._magnitude(X, j)) for j in self.extreme_sides_
         }
         # Confidence c = 100 (1 - p)^period, so the per-row tail probability at the alarm is:
         p_alarm = 1.0 - (self.alarm_confidence / 100.0) ** (1.0 / self.confidence_period)

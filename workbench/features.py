@@ -184,9 +184,9 @@ BAD_SIDE: dict[str, str] = {
 }
 
 
-def bad_deviation(values, side: str):
+def bad_deviation(values: pd.Series, side: str) -> pd.Series:
     """The part of a z-score that is bad news: ``|z|`` for ``both``, else the positive part."""
-    return abs(values) if side == "both" else values.clip(lower=0) if hasattr(values, "clip") else max(values, 0)
+    return values.abs() if side == "both" else values.clip(lower=0)
 _Z_CAP = 1000.0  # only guards against infinities; extremes must stay extreme
 
 

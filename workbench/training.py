@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from workbench.config import ModelSettings
@@ -39,6 +40,8 @@ class ServiceModel:
     trained_to: pd.Timestamp
     training_windows: int
     metadata: dict = field(default_factory=dict)
+    #: ``score_samples`` of the training windows (for the score distribution plot).
+    training_raw: np.ndarray | None = None
 
 
 def model_matrix(features: pd.DataFrame) -> pd.DataFrame:

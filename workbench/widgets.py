@@ -293,12 +293,13 @@ class LabellerWidget:
 
 def label_summary(config: Config, service: str, windows: pd.DataFrame) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     """What a report shows instead of the labeller: headline counts, incidents by kind and month, the log."""
-    log = IncidentLog.open(config).frame()
+    labels = IncidentLog.open(config)
+    log = labels.frame()
     kind = log["cause"].str.split(":").str[0].str.strip()
     table = log.assign(kind=kind, month=log["start"].dt.strftime("%Y-%m")).pivot_table(
         index="kind", columns="month", values="id", aggfunc="count", fill_value=0
     )
-    dismissed = IncidentLog.open(config).dismissed()
+    dismissed = labels.dismissed()
     mine = in_range(log, service, windows.index[0], windows.index[-1])
     headline = {
         "incidents labelled": int(len(log)),
