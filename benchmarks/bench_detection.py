@@ -67,10 +67,7 @@ def nab_section(jobs: int) -> list[str]:
 def sample_section() -> tuple[list[str], object]:
     from workbench.config import load_config
     from workbench.evaluate import compare
-    from workbench.features import context_flags
-    from workbench.hybrid import run_systems
-    from workbench.routing import group_alerts, window_verdicts
-    from workbench.rules import RuleSet, fire_windows
+    from workbench.hybrid import route_hybrid, run_systems
 
     config = load_config(ROOT / "workbench.yaml")
     start = time.perf_counter()
@@ -103,14 +100,8 @@ def sample_section() -> tuple[list[str], object]:
         "| investigate at | alerts / week | false-positive share | missed | regressions vs baseline |",
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
-    critical = {s: fire_windows(RuleSet.from_config(config.rules.critical).fit().predict(run.samples), config.window) for s, run in evaluation.runs.items()}
     for threshold in (90, 75, 60, 50, 25):
-        alerts = []
-        for service, run in evaluation.runs.items():
-            flags = context_flags(run.windows.index, run.events, config.window)
-            planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
-            verdicts = window_verdicts(run.windows.index, config.window, run.scores, critical[service], planned, threshold)
-            alerts.append(group_alerts(service, verdicts, config.routing))
+        alerts = [route_hybrid(run, config, threshold) for run in evaluation.runs.values()]
         res = compare({"baseline": evaluation.alerts["baseline"], "hybrid": pd.concat(alerts, ignore_index=True)}, evaluation.incidents, evaluation.start, evaluation.end)
         h = res["hybrid"]
         lines.append(f"| {threshold} | {h['alerts_per_week']} | {h['fp_share']:.0%} | {len(h['missed_incidents'])} | {len(res['summary']['regressions'])} |")

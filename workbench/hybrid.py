@@ -23,7 +23,7 @@ from workbench.rules import RuleSet, fire_windows
 from workbench.sources import load_service
 from workbench.training import ServiceModel, model_matrix, score_rolling
 
-__all__ = ["SYSTEMS", "Evaluation", "ServiceRun", "explain_alerts", "run_service", "run_systems"]
+__all__ = ["SYSTEMS", "Evaluation", "ServiceRun", "explain_alerts", "route_hybrid", "run_service", "run_systems"]
 
 SYSTEMS = ("baseline", "model", "hybrid")
 
@@ -39,6 +39,8 @@ class ServiceRun:
     scores: pd.DataFrame
     models: list[ServiceModel]
     alerts: dict[str, pd.DataFrame]
+    critical: pd.DataFrame = field(default_factory=pd.DataFrame)  # critical rule firings per window
+    planned: pd.Series = field(default_factory=pd.Series)  # True inside campaigns and maintenance
     shap: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def model_at(self, when: pd.Timestamp) -> ServiceModel | None:
@@ -66,14 +68,26 @@ def run_service(config: Config, service: str, samples: pd.DataFrame, incidents: 
     planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
     baseline_fire = fire_windows(RuleSet.from_config(config.rules.baseline).fit().predict(samples), config.window)
     critical_fire = fire_windows(RuleSet.from_config(config.rules.critical).fit().predict(samples), config.window)
-    threshold = config.routing.investigate_confidence
-    verdicts = {
-        "baseline": window_verdicts(windows.index, config.window, None, baseline_fire),
-        "model": window_verdicts(windows.index, config.window, scores, None, planned, threshold),
-        "hybrid": window_verdicts(windows.index, config.window, scores, critical_fire, planned, threshold),
+    run = ServiceRun(service, samples, windows, events, scores, models, {}, critical_fire, planned)
+    baseline = window_verdicts(windows.index, config.window, None, baseline_fire)
+    run.alerts = {
+        "baseline": group_alerts(service, baseline, config.routing),
+        "model": route_hybrid(run, config, rules=False),
+        "hybrid": route_hybrid(run, config),
     }
-    alerts = {name: group_alerts(service, v, config.routing) for name, v in verdicts.items()}
-    return ServiceRun(service, samples, windows, events, scores, models, alerts)
+    return run
+
+
+def route_hybrid(run: ServiceRun, config: Config, investigate_confidence: float | None = None, rules: bool = True) -> pd.DataFrame:
+    """The hybrid's alerts for a scored service (``rules=False``: the model alone).
+
+    Routing only, from the stored scores and rule firings, so another investigate
+    threshold costs milliseconds, not a retraining.
+    """
+    threshold = config.routing.investigate_confidence if investigate_confidence is None else investigate_confidence
+    fire = run.critical if rules else None
+    verdicts = window_verdicts(run.windows.index, config.window, run.scores, fire, run.planned, threshold)
+    return group_alerts(run.service, verdicts, config.routing)
 
 
 def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> pd.DataFrame:

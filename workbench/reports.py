@@ -349,8 +349,9 @@ def run_report(
         commit=_git_commit(config.root),
         parameters=dict(parameters or {}),
     )
-    saved = {key: os.environ.get(key) for key in _headless_env(config)}
-    os.environ.update(_headless_env(config))
+    env = _headless_env(config)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
     try:
         for path in paths:
             log(f"running {path.name} ...")
