@@ -5,13 +5,17 @@ Tests never write into the repository's own data/ or reports/.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
-from workbench.config import load_config
+from workbench.config import CANONICAL_METRICS, load_config
+from workbench.frames import validate_long
+from workbench.localservers import LocalPostgres, LocalPrometheus, postgres_bin, write_openmetrics
 from workbench.sources.sample import ensure_sample, generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,3 +58,59 @@ def _no_root_override(monkeypatch):
     # A WORKBENCH_ROOT left in the developer's shell must not steer the tests.
     monkeypatch.delenv("WORKBENCH_ROOT", raising=False)
     monkeypatch.delenv("WORKBENCH_CONFIG", raising=False)
+
+
+# -- real servers --------------------------------------------------------------------
+REQUIRE_SERVERS = os.environ.get("WORKBENCH_REQUIRE_SERVERS") == "1"
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip with ``reason`` when a server binary is missing; under WORKBENCH_REQUIRE_SERVERS=1 fail."""
+    if available:
+        return
+    if REQUIRE_SERVERS:
+        pytest.fail(f"{reason} (WORKBENCH_REQUIRE_SERVERS=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+#: Queries for the backfilled gauges that write_openmetrics names workbench_<metric>.
+BACKFILL_QUERIES = {m: f'workbench_{m}{{service="$service"}}' for m in CANONICAL_METRICS}
+PULL_START = pd.Timestamp("2026-09-01", tz="UTC")
+PULL_END = PULL_START + pd.Timedelta(days=30)
+
+
+@pytest.fixture(scope="session")
+def backfilled(tmp_path_factory, full_sample):
+    """30 days of one service's six metrics (the sample, gaps included) as OpenMetrics."""
+    need(shutil.which("prometheus") is not None and shutil.which("promtool") is not None, "Debian's 'prometheus' package is not installed")
+    metrics = full_sample.metrics
+    keep = (metrics["service"] == "checkout") & (metrics["timestamp"] >= PULL_START) & (metrics["timestamp"] < PULL_END)
+    expected = metrics[keep].reset_index(drop=True)
+    path = write_openmetrics(expected, tmp_path_factory.mktemp("openmetrics") / "checkout.om")
+    return path, validate_long(expected)
+
+
+@pytest.fixture(scope="session")
+def prometheus(backfilled):
+    """A real Prometheus on 127.0.0.1 holding ``backfilled``; stopped after the session.
+
+    The lookback delta is below the 60 s step, so a range query returns exactly the
+    stored samples and the sample's gaps stay gaps (Prometheus would otherwise repeat
+    the last value for 5 minutes).
+    """
+    with LocalPrometheus(backfilled[0], lookback_delta="59s") as server:
+        yield server
+
+
+def prometheus_project(folder: Path, url: str, **prometheus) -> Path:
+    """A one-service project whose Prometheus source reads the backfilled gauges at ``url``."""
+    settings = {"url": url, "queries": BACKFILL_QUERIES, "retries": 1, "backoff": 0.05, **prometheus}
+    return make_project(folder, days=30, services=["checkout"], source={"kind": "sample", "sample": {"days": 30}, "prometheus": settings})
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster on 127.0.0.1; stopped after the session."""
+    need(postgres_bin() is not None, "Debian's 'postgresql' package is not installed")
+    with LocalPostgres() as server:
+        yield server

@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,36 +20,23 @@ import urllib.request
 
 import pytest
 
-from conftest import make_project
+from conftest import make_project, need
+
+from workbench.localservers import free_port
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRED = os.environ.get("WORKBENCH_REQUIRE_SERVERS") == "1"
-
-
-def _need(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if REQUIRED:
-        pytest.fail(f"{reason} (WORKBENCH_REQUIRE_SERVERS=1)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
 def lab(tmp_path):
     """JupyterLab serving a fresh 14-day project; yields (url, token, project folder)."""
-    _need(CHROMIUM is not None, "Debian's chromium is not installed")
+    need(CHROMIUM is not None, "Debian's chromium is not installed")
     try:
         import playwright  # noqa: F401
     except ImportError:
-        _need(False, "the playwright package is not installed")
+        need(False, "the playwright package is not installed")
     from workbench.config import load_config
     from workbench.sources.sample import ensure_sample
 
@@ -61,7 +47,7 @@ def lab(tmp_path):
     settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    token, port = secrets.token_hex(16), _free_port()
+    token, port = secrets.token_hex(16), free_port()
     env = {
         **os.environ,
         "HOME": str(home),

@@ -132,6 +132,39 @@ def _cmd_nab_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pull(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.pull import pull
+    from workbench.sources.prometheus import PrometheusError
+    from workbench.store import StoreError
+
+    config = load_config(args.config)
+    try:
+        result = pull(
+            config,
+            since=args.since,
+            start=args.start,
+            end=args.end,
+            services=args.services,
+            store=args.store,
+            progress=not args.json and sys.stderr.isatty(),
+        )
+    except (PrometheusError, StoreError) as exc:
+        print(f"workbench pull: failed: {exc}", file=sys.stderr)
+        print("nothing was written to the store", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return 0
+    print(
+        f"pulled {result.fetched:,} samples ({result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M} UTC) "
+        f"in {result.seconds:.1f} s into the {result.store} store: {result.added:,} new, {result.changed:,} changed, "
+        f"{result.up_to_date} of {result.series} series already up to date"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="workbench.yaml to use (default: the project's, or $WORKBENCH_CONFIG)")
@@ -168,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print {profile: score} as JSON")
     score.add_argument("--forest-voice", action="store_true", help="add the Isolation Forest voice (slower)")
     score.set_defaults(func=_cmd_nab_score)
+
+    pull = sub.add_parser("pull", help="copy metrics from Prometheus into the store (incremental)")
+    pull.add_argument("--since", default="30d", help="how far back to reach, e.g. 30d or 12h; only what the store lacks is fetched (default 30d)")
+    pull.add_argument("--start", help="fetch this whole range instead (ISO time, UTC if no zone); upserted")
+    pull.add_argument("--end", help="end of the range, exclusive (default: now)")
+    pull.add_argument("--services", nargs="+", help="services to pull (default: all)")
+    pull.add_argument("--store", choices=["parquet", "postgres"], help="the store to fill (default: store.kind)")
+    pull.add_argument("--json", action="store_true", help="print the summary as JSON")
+    pull.set_defaults(func=_cmd_pull)
 
     params = sub.add_parser("params", help="list each notebook's parameters")
     params.add_argument("notebooks", nargs="*", help="notebooks (default: all)")

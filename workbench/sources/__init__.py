@@ -1,4 +1,5 @@
-"""Metric sources behind one registry: ``sample`` (generated), ``files`` (CSV/Parquet).
+"""Metric sources behind one registry: ``sample`` (generated), ``files`` (CSV/Parquet),
+``prometheus`` (range queries), ``parquet`` and ``postgres`` (the store `workbench pull` fills).
 
 A source is a class built from the :class:`~workbench.config.Config` with a
 ``load(services, start, end)`` method that returns validated long-form metrics.
@@ -95,4 +96,4 @@ def load_service(config: Config, service: str, **kwargs) -> pd.DataFrame:
 
 
 # Imported last: the source modules register themselves on ``registry``.
-from workbench.sources import files, sample  # noqa: E402,F401
+from workbench.sources import files, prometheus, sample, stored  # noqa: E402,F401
