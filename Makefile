@@ -23,10 +23,12 @@ report: setup
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --ignore=tests/notebooks tests notebooks
 
-## Time the report suite, measure detection quality and speed; record both in benchmarks/RESULTS.md
+## Time the report suite; measure detection, forecasting and Prometheus pulls; record all in benchmarks/RESULTS.md
 bench: setup
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_detection.py
+	$(BIN)/python benchmarks/bench_forecast.py
+	$(BIN)/python benchmarks/bench_pull.py
 
 ## Re-pin after a deliberate upgrade: fresh venv from pyproject ranges, then freeze
 constraints:

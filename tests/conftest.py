@@ -27,6 +27,10 @@ def make_project(folder: Path, days: int = 14, notebooks: Path | None = None, **
     settings = yaml.safe_load((REPO / "workbench.yaml").read_text())
     settings["source"]["sample"]["days"] = days
     settings.update(overrides)
+    if "services" in overrides and "capacity" not in overrides:
+        # Capacity may only name configured services; keep those that remain.
+        sized = settings["capacity"]["services"]
+        settings["capacity"]["services"] = {k: v for k, v in sized.items() if k in overrides["services"]}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "workbench.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     shutil.copytree(notebooks or REPO / "notebooks", folder / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))

@@ -63,3 +63,18 @@ def discover_notebooks_in_repo():
     from workbench.config import load_config
 
     return discover_notebooks(load_config(REPO / "workbench.yaml"))
+
+
+@pytest.fixture(scope="module")
+def capacity_run(sample_config):
+    return run_report(sample_config, notebooks=["05_capacity_forecast"], run_id="capacity", log=lambda *_: None)
+
+
+def test_capacity_forecast_leads_with_the_plan(capacity_run):
+    assert capacity_run.ok, [nb.error for nb in capacity_run.notebooks]
+    nb = nbformat.read(capacity_run.folder / "executed" / "05_capacity_forecast.ipynb", as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code" and c.get("outputs"))
+    html = first.outputs[0]["data"]["text/html"]
+    assert "monthly cost change" in html and "days to saturation" in html and "recommended" in html
+    page = (capacity_run.folder / "05_capacity_forecast.html").read_text()
+    assert page.count("<img") >= 2 and "Rolling-origin backtest" in page and "import workbench" not in page

@@ -165,6 +165,30 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.capacity import backtest_services, backtest_table, plan_capacity, usage_series
+
+    config = load_config(args.config)
+    series = usage_series(config, args.source or None, args.services or None)
+    if args.backtest:
+        table = backtest_table(backtest_services(config, series=series), config.capacity.method)
+        if args.json:
+            print(json.dumps(table.to_dict(orient="records"), indent=2, default=float))
+        else:
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return 0
+    plan = plan_capacity(config, series=series)
+    if args.json:
+        print(json.dumps({"headline": plan.headline(), "plan": plan.records()}, indent=2, default=str))
+        return 0
+    cols = ["service", "resource", "provisioned", "recommended", "unit", "action", "monthly_cost_change", "days_to_saturation", "seasonality"]
+    print(plan.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    print(", ".join(f"{k}: {v}" for k, v in plan.headline().items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="workbench.yaml to use (default: the project's, or $WORKBENCH_CONFIG)")
@@ -201,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print {profile: score} as JSON")
     score.add_argument("--forest-voice", action="store_true", help="add the Isolation Forest voice (slower)")
     score.set_defaults(func=_cmd_nab_score)
+
+    forecast = sub.add_parser("forecast", help="capacity: forecast CPU, memory and traffic, right-size, cost, days to saturation")
+    forecast.add_argument("--backtest", action="store_true", help="rolling-origin backtest against seasonal-naive and the 4-week median")
+    forecast.add_argument("--json", action="store_true", help="print JSON")
+    forecast.add_argument("--source", help="metric source (default: the configured one)")
+    forecast.add_argument("--services", nargs="+", help="services (default: all)")
+    forecast.set_defaults(func=_cmd_forecast)
 
     pull = sub.add_parser("pull", help="copy metrics from Prometheus into the store (incremental)")
     pull.add_argument("--since", default="30d", help="how far back to reach, e.g. 30d or 12h; only what the store lacks is fetched (default 30d)")

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 __all__ = [
     "CANONICAL_METRICS",
+    "CAPACITY_RESOURCES",
     "DEFAULT_QUERIES",
     "POSTGRES_DSN_ENV",
     "PROMETHEUS_ENV",
@@ -301,6 +302,47 @@ class RoutingSettings(_Strict):
     suppress: Duration = "1h"
 
 
+#: The resources a capacity plan covers; CPU and memory are percentages of what is provisioned.
+CAPACITY_RESOURCES: tuple[str, ...] = ("cpu_usage", "memory_usage", "request_rate")
+
+
+class ResourceCapacity(_Strict):
+    """What one service has provisioned of one resource, and what a unit costs.
+
+    For ``cpu_usage`` and ``memory_usage`` (percentages of what is provisioned) the
+    usage in units is ``percent / 100 * provisioned``. For ``request_rate`` a unit (a
+    replica, say) serves ``per_unit`` requests per second.
+    """
+
+    provisioned: Annotated[float, Field(gt=0)]
+    unit: str = "units"
+    unit_cost: Annotated[float, Field(ge=0)]  # per unit per month
+    per_unit: Annotated[float, Field(gt=0)] | None = None
+    granularity: Annotated[float, Field(gt=0)] = 1.0  # recommendations are whole multiples of this
+
+
+class CapacitySettings(_Strict):
+    """Capacity forecasting (``workbench.forecast``, ``workbench.capacity``)."""
+
+    horizon: Annotated[str, AfterValidator(_positive_duration)] = "14D"
+    resolution: Window = "1h"
+    method: Literal["profile", "mstl", "seasonal_naive", "median4"] = "profile"
+    interval: Annotated[float, Field(gt=0.5, lt=1)] = 0.9
+    target_utilisation: Annotated[float, Field(gt=0, le=100)] = 80.0
+    currency: str = "$"
+    backtest_initial: Annotated[str, AfterValidator(_positive_duration)] = "28D"
+    backtest_every: Annotated[str, AfterValidator(_positive_duration)] = "84h"
+    services: dict[str, dict[Literal[CAPACITY_RESOURCES], ResourceCapacity]] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _request_rate_needs_per_unit(self) -> CapacitySettings:
+        for service, resources in self.services.items():
+            rate = resources.get("request_rate")
+            if rate is not None and rate.per_unit is None:
+                raise ValueError(f"services.{service}.request_rate needs per_unit (requests per second one {rate.unit} serves)")
+        return self
+
+
 class Config(_Strict):
     """The validated contents of ``workbench.yaml`` plus the project root."""
 
@@ -313,6 +355,7 @@ class Config(_Strict):
     rules: Rules = Field(default_factory=Rules)
     model: ModelSettings = Field(default_factory=ModelSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    capacity: CapacitySettings = Field(default_factory=CapacitySettings)
     root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("services")
@@ -325,6 +368,13 @@ class Config(_Strict):
         if bad:
             raise ValueError(f"service names must be letters, digits, '-' or '_': {bad}")
         return value
+
+    @model_validator(mode="after")
+    def _capacity_services_known(self) -> Config:
+        unknown = sorted(set(self.capacity.services) - set(self.services))
+        if unknown:
+            raise ValueError(f"capacity.services names unknown services {unknown}; configured: {self.services}")
+        return self
 
     def path(self, name: str) -> Path:
         """Absolute path of a configured path (``data``, ``reports``, ``incidents`` ...)."""

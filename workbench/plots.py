@@ -13,6 +13,8 @@ from workbench.config import METRIC_UNITS
 
 __all__ = [
     "alerts_timeline",
+    "backtest_chart",
+    "forecast_panel",
     "correlation_heatmap",
     "hour_weekday_heatmaps",
     "metrics_timeline",
@@ -174,5 +176,51 @@ def shap_bars(shap_values: np.ndarray, feature_names: list[str], title: str = ""
     ax.tick_params(labelsize=8)
     if title:
         ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def forecast_panel(forecasts: dict, services: list[str] | None = None, history: str = "14D", provisioned: dict | None = None) -> Figure:
+    """One row per service, one column per resource: recent history, forecast and its band.
+
+    ``forecasts`` maps ``(service, resource)`` to :class:`workbench.forecast.Forecast`;
+    ``provisioned`` maps the same keys to the metric value at 100 % of what is provisioned,
+    drawn as a dashed line where given.
+    """
+    keys = [k for k in forecasts if services is None or k[0] in services]
+    rows = sorted({k[0] for k in keys})
+    cols = sorted({k[1] for k in keys})
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(4.2 * len(cols), 2.3 * len(rows)), squeeze=False, sharex=True)
+    for (service, resource), fc in ((k, forecasts[k]) for k in keys):
+        ax = axes[rows.index(service), cols.index(resource)]
+        recent = fc.history[fc.history.index > fc.history.index[-1] - pd.Timedelta(history)]
+        ax.plot(recent.index, recent.to_numpy(), color="#444444", lw=0.7, label="observed")
+        ax.plot(fc.frame.index, fc.frame["yhat"], color="#1f77b4", lw=0.9, label="forecast")
+        ax.fill_between(fc.frame.index, fc.frame["lower"], fc.frame["upper"], color="#1f77b4", alpha=0.2, lw=0, label=f"{fc.interval:.0%} band")
+        if provisioned and (service, resource) in provisioned:
+            ax.axhline(provisioned[(service, resource)], color="#d62728", ls="--", lw=0.8, label="provisioned")
+        ax.set_title(f"{service}: {resource.replace('_', ' ')}" + ("" if fc.seasonality == "daily and weekly" else " (daily only)"), fontsize=9)
+        ax.set_ylabel(METRIC_UNITS.get(resource, ""), fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, -1].legend(fontsize=7, loc="upper left")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def backtest_chart(summary: pd.DataFrame, title: str = "") -> Figure:
+    """MASE per method and horizon relative to seasonal-naive (1.0); lower is better.
+
+    ``summary`` is :func:`workbench.forecast.backtest_summary` output.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3))
+    sns.barplot(data=summary, x="horizon", y="vs_seasonal_naive", hue="method", ax=ax, palette="deep")
+    ax.axhline(1.0, color="black", lw=0.8, ls="--")
+    ax.set_ylabel("MASE / seasonal-naive MASE")
+    ax.set_xlabel("")
+    for container in ax.containers:
+        ax.bar_label(container, fmt="%.2f", fontsize=7)
+    ax.set_title(title or "Backtest: error relative to last week's same slot (lower is better)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
