@@ -126,3 +126,18 @@ def test_cli_forecast_json(sample_project, capsys, monkeypatch):
     table = json.loads(capsys.readouterr().out)
     assert {r["horizon"] for r in table} == {"1 day", "1 week"} or {r["horizon"] for r in table} == {"1 day"}
     assert all({"series", "mase", "seasonal_naive_mase", "median4_mase", "smape"} <= set(r) for r in table)
+
+
+def test_holidays_come_from_the_events_calendar(config):
+    from workbench.capacity import holiday_dates
+
+    events = config.path("events")
+    events.parent.mkdir(parents=True, exist_ok=True)
+    events.write_text(
+        "start,end,service,type,description\n"
+        "2026-12-24T00:00:00Z,2026-12-27T00:00:00Z,*,holiday,Christmas\n"
+        "2026-12-01T10:00:00Z,2026-12-01T10:05:00Z,checkout,deploy,release\n"
+        "2026-11-26T00:00:00Z,2026-11-27T00:00:00Z,payments,holiday,payments only\n"
+    )
+    days = [str(d) for d in holiday_dates(config, "checkout")]
+    assert days == ["2026-12-24", "2026-12-25", "2026-12-26"]

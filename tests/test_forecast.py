@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.forecast import ForecastError, backtest, backtest_summary, forecast_series, predict, prepare_series, trend
+from workbench.forecast import ForecastError, backtest, backtest_summary, forecast_series, predict, prepare_series, trend, us_major_holidays
 
 NYC = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "nab" / "data" / "realKnownCause" / "nyc_taxi.csv"
 
@@ -152,3 +152,26 @@ def test_nyc_taxi_profile_beats_both_baselines_on_both_horizons():
     summary = backtest_summary(backtest(series, initial="56D")).set_index(["horizon", "method"])["mase"]
     for horizon in ("1 day", "1 week"):
         assert summary[(horizon, "profile")] < summary[(horizon, "median4")] < summary[(horizon, "seasonal_naive")]
+    # Told the major holidays, the one-week forecast reaches the aim of 0.8 x seasonal-naive.
+    holidays = us_major_holidays(series.index[0], series.index[-1])
+    told = backtest_summary(backtest(series, initial="56D", holidays=holidays)).set_index(["horizon", "method"])["mase"]
+    assert told[("1 week", "profile")] < 0.8 * told[("1 week", "seasonal_naive")]
+    assert told[("1 day", "profile")] < 0.8 * told[("1 day", "seasonal_naive")]
+
+
+def test_a_holiday_ahead_is_forecast_like_a_sunday_and_past_ones_are_left_out():
+    series = usage(days=35, noise=0.5)
+    holiday = pd.Timestamp("2026-02-11")  # a Wednesday, in the history
+    quiet = series.index.normalize().tz_localize(None) == holiday
+    series[quiet] -= 10  # behaves like a weekend day
+    ahead = series.index[-1].normalize().tz_localize(None) + pd.Timedelta(days=3)  # a Wednesday ahead
+    fc = forecast_series(series, horizon="14D", holidays=[holiday, ahead])
+    plain = forecast_series(series, horizon="14D")
+    on = fc.frame.index.normalize().tz_localize(None) == ahead
+    sundays = fc.frame.index.day_of_week == 6
+    assert fc.frame.loc[on, "yhat"].mean() == pytest.approx(fc.frame.loc[sundays, "yhat"].mean(), abs=1.0)
+    assert plain.frame.loc[on, "yhat"].mean() - fc.frame.loc[on, "yhat"].mean() == pytest.approx(10, abs=1.5)
+    assert any("holiday" in n for n in fc.notes)
+    # The past holiday no longer pulls down Wednesdays that are not holidays.
+    weds = (fc.frame.index.day_of_week == 2) & ~on
+    assert weds.sum() == 24 and fc.frame.loc[weds, "yhat"].mean() >= plain.frame.loc[weds, "yhat"].mean() - 1e-9

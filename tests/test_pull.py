@@ -156,6 +156,8 @@ def test_pull_then_report_on_prometheus(tmp_path, monkeypatch, capsys):
         settings["source"]["prometheus"] = prom
         path.write_text(yaml.safe_dump(settings))
         monkeypatch.setenv("WORKBENCH_CONFIG", str(path))
+        # Prometheus here ignores the token; what matters is that no report ever shows it.
+        monkeypatch.setenv("WORKBENCH_PROMETHEUS_TOKEN", "tok-must-never-appear")
         assert main(["pull", "--since", "23d"]) == 0
         assert "pulled" in capsys.readouterr().out
         stored = load_metrics(load_config(path), source="parquet")
@@ -163,3 +165,6 @@ def test_pull_then_report_on_prometheus(tmp_path, monkeypatch, capsys):
         assert main(["report", "--param", "source=prometheus", "--run-id", "from-prometheus"]) == 0
     index = (tmp_path / "wb" / "reports" / "from-prometheus" / "index.html").read_text()
     assert "source <b>prometheus</b>" in index and "all reports succeeded" in index
+    for written in (tmp_path / "wb" / "reports").rglob("*"):
+        if written.is_file():
+            assert b"tok-must-never-appear" not in written.read_bytes(), written

@@ -18,9 +18,10 @@ import pandas as pd
 
 from workbench.config import CAPACITY_RESOURCES, Config, ResourceCapacity
 from workbench.forecast import Forecast, ForecastError, backtest, forecast_series, prepare_series
+from workbench.incidents import read_events
 from workbench.sources import load_metrics
 
-__all__ = ["CapacityPlan", "backtest_services", "backtest_table", "plan_capacity", "usage_series"]
+__all__ = ["CapacityPlan", "backtest_services", "backtest_table", "holiday_dates", "plan_capacity", "usage_series"]
 
 
 def usage_series(config: Config, source: str | None = None, services: list[str] | None = None, start=None, end=None) -> dict[tuple[str, str], pd.Series]:
@@ -31,6 +32,23 @@ def usage_series(config: Config, source: str | None = None, services: list[str] 
     for (service, metric), rows in frame.groupby(["service", "metric"], sort=True):
         out[(str(service), str(metric))] = pd.Series(rows["value"].to_numpy(), index=pd.DatetimeIndex(rows["timestamp"]), name=f"{service}/{metric}")
     return out
+
+
+def holiday_dates(config: Config, service: str) -> list:
+    """Days of ``holiday`` events for ``service`` (or ``*``) in the events calendar.
+
+    A holiday spanning several days marks each of them; a missing calendar means none.
+    """
+    path = config.path("events")
+    if not path.is_file():
+        return []
+    events = read_events(path)
+    rows = events[(events["type"].str.strip().str.lower() == "holiday") & events["service"].isin([service, "*"])]
+    days = set()
+    for start, end in zip(rows["start"], rows["end"]):
+        last = max(end - pd.Timedelta("1ns"), start)
+        days.update(pd.date_range(start.normalize(), last.normalize(), freq="1D").date)
+    return sorted(days)
 
 
 def _to_units(values: np.ndarray | float, resource: str, cap: ResourceCapacity):
@@ -163,7 +181,7 @@ def plan_capacity(config: Config, source: str | None = None, services: list[str]
     series = series if series is not None else usage_series(config, source, services)
     rows, forecasts = [], {}
     for (service, resource), values in series.items():
-        fc = forecast_series(values, settings.horizon, settings.method, settings.interval, settings.resolution)
+        fc = forecast_series(values, settings.horizon, settings.method, settings.interval, settings.resolution, holiday_dates(config, service))
         forecasts[(service, resource)] = fc
         cap = settings.services.get(service, {}).get(resource)
         rows.append(_row(service, resource, fc, cap, settings.target_utilisation))
@@ -184,7 +202,7 @@ def backtest_services(config: Config, source: str | None = None, services: list[
         initial = min(pd.Timedelta(settings.backtest_initial), span - pd.Timedelta("1D"))
         if initial < pd.Timedelta("2D"):
             raise ForecastError(f"{service}/{resource}: {span} of history is too short to backtest; need 3 days")
-        rows = backtest(clean, initial=str(initial), every=settings.backtest_every, methods=methods)
+        rows = backtest(clean, initial=str(initial), every=settings.backtest_every, methods=methods, holidays=holiday_dates(config, service))
         parts.append(rows.assign(series=f"{service}/{resource}", initial=str(initial)))
     return pd.concat(parts, ignore_index=True)
 

@@ -37,6 +37,7 @@ from workbench.frames import DataError
 
 __all__ = [
     "METHODS",
+    "Calendar",
     "Forecast",
     "ForecastError",
     "backtest",
@@ -45,6 +46,7 @@ __all__ = [
     "predict",
     "prepare_series",
     "trend",
+    "us_major_holidays",
 ]
 
 METHODS = ("profile", "mstl", "seasonal_naive", "median4")
@@ -210,14 +212,81 @@ def _mstl(y: np.ndarray, h: int, m: int, day: int) -> np.ndarray:
     return out
 
 
-def predict(y: np.ndarray, h: int, method: str, day: int, week: int) -> np.ndarray:
+@dataclass(frozen=True)
+class Calendar:
+    """Holidays on a series' step grid, from its first step onwards.
+
+    ``holiday[i]`` marks step ``i`` as a holiday; ``sunday_back[i]`` is how many steps
+    back the same time of day falls on a Sunday (0 on Sundays).
+    """
+
+    holiday: np.ndarray
+    sunday_back: np.ndarray
+
+    @classmethod
+    def build(cls, start: pd.Timestamp, step: pd.Timedelta, length: int, holidays) -> Calendar:
+        """The calendar of ``length`` steps from ``start``; ``holidays`` are dates (any form pandas reads)."""
+        index = pd.date_range(start, periods=length, freq=step)
+        days = pd.DatetimeIndex(pd.to_datetime(list(holidays))).normalize().date if len(holidays) else []
+        day_steps = int(pd.Timedelta("1D") / step)
+        holiday = np.isin(index.normalize().date, list(days))
+        sunday_back = ((index.day_of_week.to_numpy() + 1) % 7) * day_steps
+        return cls(holiday, sunday_back)
+
+
+def us_major_holidays(start, end) -> list:
+    """The six US holidays on which most businesses close, between ``start`` and ``end``.
+
+    New Year's Day, Memorial Day, Independence Day, Labor Day, Thanksgiving and
+    Christmas, on their actual dates (no observed-day shifts).
+    """
+    from pandas.tseries.holiday import AbstractHolidayCalendar, Holiday, USLaborDay, USMemorialDay, USThanksgivingDay
+
+    class _Major(AbstractHolidayCalendar):
+        rules = [
+            Holiday("New Year's Day", month=1, day=1),
+            USMemorialDay,
+            Holiday("Independence Day", month=7, day=4),
+            USLaborDay,
+            USThanksgivingDay,
+            Holiday("Christmas", month=12, day=25),
+        ]
+
+    return list(_Major().holidays(pd.Timestamp(start).tz_localize(None), pd.Timestamp(end).tz_localize(None)).date)
+
+
+def _holiday_profile(y: np.ndarray, h: int, m: int, day: int, calendar: Calendar) -> np.ndarray:
+    n = len(y)
+    if len(calendar.holiday) < n + h:
+        raise ValueError("the calendar must cover the history and the horizon")
+    # Past holidays would drag their slot's profile (and the level factor) down.
+    clean = np.where(calendar.holiday[:n], np.nan, y)
+    out = _profile(clean, h, m, day)
+    # A holiday ahead is forecast like a Sunday at the same time of day.
+    week = 7 * day
+    for j in np.flatnonzero(calendar.holiday[n : n + h]):
+        pos = n + j - calendar.sunday_back[n + j]
+        while pos >= n:
+            pos -= week
+        values = clean[pos::-week][:6] if pos >= 0 else np.empty(0)
+        values = values[np.isfinite(values)]
+        if values.size:
+            out[j] = _trimmed_mean(values[None, :])[0]
+    return out
+
+
+def predict(y: np.ndarray, h: int, method: str, day: int, week: int, calendar: Calendar | None = None) -> np.ndarray:
     """Forecast ``h`` steps after ``y`` with ``method``.
 
     The season is ``week`` when ``y`` holds two weeks, else ``day``. Forecasts are never
-    negative (usage cannot be).
+    negative (usage cannot be). With a ``calendar`` (covering ``y`` and the horizon), the
+    ``profile`` method leaves past holidays out and forecasts holidays like Sundays; the
+    baselines ignore it, as baselines should.
     """
     m = week if len(y) >= 2 * week else day
-    if method == "profile":
+    if method == "profile" and calendar is not None and calendar.holiday[: len(y) + h].any():
+        out = _holiday_profile(y, h, m, day, calendar)
+    elif method == "profile":
         out = _profile(y, h, m, day)
     elif method == "mstl":
         out = _mstl(y, h, m, day)
@@ -251,6 +320,7 @@ def backtest(
     initial: str = "28D",
     every: str = "84h",
     methods: tuple[str, ...] = ("profile", "seasonal_naive", "median4"),
+    holidays=(),
 ) -> pd.DataFrame:
     """Rolling-origin backtest: from each origin, forecast each horizon from the history before it.
 
@@ -266,6 +336,8 @@ def backtest(
         Time between origins (84 h is half a week).
     methods
         Methods to score.
+    holidays
+        Dates the ``profile`` method treats as holidays (known in advance, so not a leak).
 
     Returns
     -------
@@ -286,6 +358,7 @@ def backtest(
     stride = max(1, int(pd.Timedelta(every) / step))
     lengths = {name: int(pd.Timedelta(span) / step) for name, span in horizons.items()}
     longest = max(lengths.values())
+    calendar = Calendar.build(series.index[0], step, len(y) + longest, holidays) if len(holidays) else None
     rows = []
     for origin in range(first, len(y), stride):
         history = y[:origin]
@@ -297,7 +370,7 @@ def backtest(
         for method in methods:
             # One forecast per origin, scored on each horizon's prefix: every method's
             # path does not depend on how far it is asked to go.
-            path = predict(history, min(longest, len(y) - origin), method, day, week)
+            path = predict(history, min(longest, len(y) - origin), method, day, week, calendar)
             for name, h in fits.items():
                 actual, forecast = y[origin : origin + h], path[:h]
                 ok = np.isfinite(actual) & np.isfinite(forecast)
@@ -374,13 +447,13 @@ def trend(series: pd.Series, span: str = "28D", alpha: float = 0.9) -> tuple[flo
     return float(slope), float(low), float(high)
 
 
-def _interval(y: np.ndarray, h: int, method: str, day: int, week: int, interval: float, every: int) -> tuple[np.ndarray, np.ndarray]:
+def _interval(y: np.ndarray, h: int, method: str, day: int, week: int, interval: float, every: int, calendar: Calendar | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper error quantiles per lead step, from the method's own past errors."""
     errors: list[np.ndarray] = []
     start = max(2 * day, len(y) - 8 * week)  # the last eight weeks of origins at most
     for origin in range(len(y) - day, start - 1, -every):
         horizon = min(h, len(y) - origin)
-        past = predict(y[:origin], horizon, method, day, week)
+        past = predict(y[:origin], horizon, method, day, week, calendar)
         e = np.full(h, np.nan)
         e[:horizon] = y[origin : origin + horizon] - past
         errors.append(e)
@@ -409,6 +482,7 @@ def forecast_series(
     method: str = "profile",
     interval: float = 0.9,
     resolution: str | None = "1h",
+    holidays=(),
 ) -> Forecast:
     """Forecast one usage series with daily and weekly seasonality.
 
@@ -424,6 +498,9 @@ def forecast_series(
         Coverage of the prediction interval (0.9: 5 % to 95 %).
     resolution
         Step of the forecast (``1h`` or ``15min``); ``None`` keeps the series' own.
+    holidays
+        Dates to treat as holidays (``profile`` only): left out of the history, and
+        forecast like a Sunday when they lie ahead.
 
     Raises
     ------
@@ -449,10 +526,13 @@ def forecast_series(
     h = int(pd.Timedelta(horizon) / step)
     if h < 1:
         raise ForecastError(f"horizon {horizon} is shorter than the step {step}")
-    yhat = predict(y, h, method, day, week)
+    calendar = Calendar.build(clean.index[0], step, len(y) + h, holidays) if len(holidays) else None
+    if calendar is not None and calendar.holiday.any():
+        notes.append(f"{int(calendar.holiday.sum() // day)} holiday days treated like Sundays")
+    yhat = predict(y, h, method, day, week, calendar)
     # The profile costs a millisecond per origin; MSTL a second, so it gets fewer origins.
     every = max(1, day // 2) if method != "mstl" else 2 * week
-    lo, hi = _interval(y, h, method, day, week, interval, every=every)
+    lo, hi = _interval(y, h, method, day, week, interval, every=every, calendar=calendar)
     future = pd.date_range(clean.index[-1] + step, periods=h, freq=step)
     frame = pd.DataFrame({"yhat": yhat, "lower": np.maximum(yhat + lo, 0.0), "upper": np.maximum(yhat + hi, yhat)}, index=future)
     slope, low, high = trend(clean)
