@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ def test_sample_plan_covers_every_service_and_resource(sample_config):
     assert set(plan.table["seasonality"]) == {"daily and weekly"}  # the project sample has 14 days
     table = plan.service_table()
     assert list(table.columns)[:2] == ["provisioned", "recommended"] and "days to saturation" in table.columns
-    assert plan.headline()["monthly cost change"].startswith("$")
+    assert re.fullmatch(r"[+-]?\$[0-9,]+", plan.headline()["monthly cost change"])
 
 
 def test_too_short_history_is_a_clear_error(sample_config):

@@ -51,6 +51,11 @@ def holiday_dates(config: Config, service: str) -> list:
     return sorted(days)
 
 
+def _money(value: float, currency: str) -> str:
+    sign = "-" if value < 0 else "+" if value > 0 else ""
+    return f"{sign}{currency}{abs(value):,.0f}"
+
+
 def _to_units(values: np.ndarray | float, resource: str, cap: ResourceCapacity):
     if resource == "request_rate":
         return np.asarray(values) / cap.per_unit
@@ -71,10 +76,10 @@ class CapacityPlan:
         costed = self.table.dropna(subset=["monthly_cost_change"])
         saturating = self.table["days_to_saturation"].dropna()
         return {
-            "monthly cost change": f"{self.currency}{costed['monthly_cost_change'].sum():+,.0f}",
+            "monthly cost change": _money(costed["monthly_cost_change"].sum(), self.currency),
             "over-provisioned": int((self.table["action"] == "downsize").sum()),
             "under-provisioned": int((self.table["action"] == "upsize").sum()),
-            "soonest saturation": f"{saturating.min():.0f} days" if len(saturating) else "none trending up",
+            "soonest saturation": (f"{saturating.min():.0f} days" if saturating.min() <= 365 else "over a year") if len(saturating) else "none trending up",
             "horizon": self.horizon,
         }
 
@@ -103,7 +108,8 @@ class CapacityPlan:
                 "recommended": [size(v, u) for v, u in zip(t["recommended"], t["unit"])],
                 "peak use (upper band)": [f"{p:,.1f} {u} ({100 - h:.0f} %)" for p, u, h in zip(t["peak_units"], t["unit"], t["headroom_pct"])],
                 f"monthly cost change ({self.currency})": [f"{v:+,.0f}" for v in t["monthly_cost_change"]],
-                "days to saturation": ["—" if pd.isna(d) else f"{d:,.0f}" for d in t["days_to_saturation"]],
+                # Beyond a year a straight-line trend says little; do not print false precision.
+                "days to saturation": ["—" if pd.isna(d) else "over a year" if d > 365 else f"{d:,.0f}" for d in t["days_to_saturation"]],
             }
         ).set_index(["service", "resource"])
 
