@@ -140,5 +140,6 @@ def test_holidays_come_from_the_events_calendar(config):
         "2026-12-01T10:00:00Z,2026-12-01T10:05:00Z,checkout,deploy,release\n"
         "2026-11-26T00:00:00Z,2026-11-27T00:00:00Z,payments,holiday,payments only\n"
     )
-    days = [str(d) for d in holiday_dates(config, "checkout")]
-    assert days == ["2026-12-24", "2026-12-25", "2026-12-26"]
+    found = holiday_dates(config)
+    assert [str(d) for d in found["checkout"]] == ["2026-12-24", "2026-12-25", "2026-12-26"]
+    assert [str(d) for d in found["payments"]] == ["2026-11-26", "2026-12-24", "2026-12-25", "2026-12-26"]

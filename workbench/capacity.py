@@ -34,21 +34,26 @@ def usage_series(config: Config, source: str | None = None, services: list[str] 
     return out
 
 
-def holiday_dates(config: Config, service: str) -> list:
-    """Days of ``holiday`` events for ``service`` (or ``*``) in the events calendar.
+def holiday_dates(config: Config) -> dict[str, list]:
+    """Per configured service, the days of ``holiday`` events for it (or ``*``) in the events calendar.
 
-    A holiday spanning several days marks each of them; a missing calendar means none.
+    Read once per plan. A holiday spanning several days marks each of them; a missing
+    calendar means none.
     """
+    out: dict[str, list] = {service: [] for service in config.services}
     path = config.path("events")
     if not path.is_file():
-        return []
+        return out
     events = read_events(path)
-    rows = events[(events["type"].str.strip().str.lower() == "holiday") & events["service"].isin([service, "*"])]
-    days = set()
-    for start, end in zip(rows["start"], rows["end"]):
-        last = max(end - pd.Timedelta("1ns"), start)
-        days.update(pd.date_range(start.normalize(), last.normalize(), freq="1D").date)
-    return sorted(days)
+    rows = events[events["type"].str.strip().str.lower() == "holiday"]
+    for service in out:
+        days = set()
+        mine = rows[rows["service"].isin([service, "*"])]
+        for start, end in zip(mine["start"], mine["end"]):
+            last = max(end - pd.Timedelta("1ns"), start)
+            days.update(pd.date_range(start.normalize(), last.normalize(), freq="1D").date)
+        out[service] = sorted(days)
+    return out
 
 
 def _money(value: float, currency: str) -> str:
@@ -186,8 +191,9 @@ def plan_capacity(config: Config, source: str | None = None, services: list[str]
     settings = config.capacity
     series = series if series is not None else usage_series(config, source, services)
     rows, forecasts = [], {}
+    holidays = holiday_dates(config)
     for (service, resource), values in series.items():
-        fc = forecast_series(values, settings.horizon, settings.method, settings.interval, settings.resolution, holiday_dates(config, service))
+        fc = forecast_series(values, settings.horizon, settings.method, settings.interval, settings.resolution, holidays.get(service, []))
         forecasts[(service, resource)] = fc
         cap = settings.services.get(service, {}).get(resource)
         rows.append(_row(service, resource, fc, cap, settings.target_utilisation))
@@ -200,6 +206,7 @@ def backtest_services(config: Config, source: str | None = None, services: list[
     methods = methods or tuple(dict.fromkeys((settings.method, "seasonal_naive", "median4")))
     series = series if series is not None else usage_series(config, source, services)
     parts = []
+    holidays = holiday_dates(config)
     for (service, resource), values in series.items():
         clean, _ = prepare_series(values, settings.resolution)
         span = clean.index[-1] - clean.index[0]
@@ -208,7 +215,7 @@ def backtest_services(config: Config, source: str | None = None, services: list[
         initial = min(pd.Timedelta(settings.backtest_initial), span - pd.Timedelta("1D"))
         if initial < pd.Timedelta("2D"):
             raise ForecastError(f"{service}/{resource}: {span} of history is too short to backtest; need 3 days")
-        rows = backtest(clean, initial=str(initial), every=settings.backtest_every, methods=methods, holidays=holiday_dates(config, service))
+        rows = backtest(clean, initial=str(initial), every=settings.backtest_every, methods=methods, holidays=holidays.get(service, []))
         parts.append(rows.assign(series=f"{service}/{resource}", initial=str(initial)))
     return pd.concat(parts, ignore_index=True)
 

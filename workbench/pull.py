@@ -134,12 +134,13 @@ def pull(
         frame = client.fetch(tasks, progress=progress, on_chunk=on_chunk)
     written = target.write(frame) if not frame.empty else None
     per_service = frame.groupby("service").size().to_dict() if not frame.empty else {}
+    series = len(services) * len(config.source.prometheus.queries)
     return PullResult(
         store=store or config.store.kind,
         start=lo,
         end=hi,
-        series=len(services) * len(config.source.prometheus.queries),
-        up_to_date=len(services) * len(config.source.prometheus.queries) - len(tasks),
+        series=series,
+        up_to_date=series - len(tasks),
         fetched=len(frame),
         added=written.added if written else 0,
         changed=written.changed if written else 0,

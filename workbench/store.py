@@ -28,6 +28,8 @@ from workbench.frames import LONG_COLUMNS, DataError, validate_long
 __all__ = ["ParquetStore", "PostgresStore", "StoreError", "open_store", "read_parquet", "write_parquet"]
 
 KEY = ["service", "metric", "timestamp"]
+#: Where aggregate windows are counted from (a Monday, midnight UTC), as ``date_bin``'s origin.
+ORIGIN = pd.Timestamp("2000-01-03", tz="UTC")
 
 
 class StoreError(DataError):
@@ -229,7 +231,7 @@ class ParquetStore:
         services: list[str] | None = None,
         start: pd.Timestamp | None = None,
         end: pd.Timestamp | None = None,
-        origin: pd.Timestamp = pd.Timestamp("2000-01-01", tz="UTC"),
+        origin: pd.Timestamp = ORIGIN,
     ) -> pd.DataFrame:
         """Per window, service and metric: ``mean``, ``max`` and ``count`` of the samples.
 
@@ -364,7 +366,7 @@ class PostgresStore:
         services: list[str] | None = None,
         start: pd.Timestamp | None = None,
         end: pd.Timestamp | None = None,
-        origin: pd.Timestamp = pd.Timestamp("2000-01-01", tz="UTC"),
+        origin: pd.Timestamp = ORIGIN,
     ) -> pd.DataFrame:
         """Per window, service and metric: ``mean``, ``max`` and ``count``, computed in SQL.
 
