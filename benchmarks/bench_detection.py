@@ -40,8 +40,8 @@ PUBLISHED = [  # standard / low FP / low FN, NAB's scorer on exactly these 23 fi
 
 
 def nab_section(jobs: int) -> list[str]:
-    from workbench.nab import load_corpus, score_detector
-    from workbench.streaming import SeriesDetector
+    from workbench.detect.series import SeriesDetector
+    from workbench.evaluate.nab import load_corpus, score_detector
 
     files = load_corpus(NAB / "data", NAB / "labels" / "combined_windows.json")
     lines = [
@@ -66,8 +66,9 @@ def nab_section(jobs: int) -> list[str]:
 
 def sample_section() -> tuple[list[str], object]:
     from workbench.config import load_config
-    from workbench.evaluate import compare
-    from workbench.hybrid import route_hybrid, run_systems
+    from workbench.evaluate.events import compare
+    from workbench.evaluate.replay import route_hybrid
+    from workbench.workflows.evaluate import run_systems
 
     config = load_config(ROOT / "workbench.yaml")
     start = time.perf_counter()
@@ -109,7 +110,7 @@ def sample_section() -> tuple[list[str], object]:
 
 
 def speed_section(evaluation) -> list[str]:
-    from workbench.training import model_matrix
+    from workbench.lifecycle.training import model_matrix
 
     run = next(iter(evaluation.runs.values()))
     model = run.models[-1]

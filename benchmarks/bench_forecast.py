@@ -32,9 +32,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_report import machine, write_section  # noqa: E402
 
-from workbench.capacity import backtest_services, plan_capacity, usage_series  # noqa: E402
 from workbench.config import load_config  # noqa: E402
-from workbench.forecast import backtest, backtest_summary, prepare_series, us_major_holidays  # noqa: E402
+from workbench.forecast.backtest import backtest, backtest_summary
+from workbench.forecast.history import prepare_series
+from workbench.forecast.methods import us_major_holidays  # noqa: E402
+from workbench.workflows.capacity import backtest_services, plan_capacity, usage_series  # noqa: E402
 
 BEGIN, END = "<!-- forecast:begin -->", "<!-- forecast:end -->"
 NYC = ROOT.parent / "shared" / "benchmarks" / "nab" / "data" / "realKnownCause" / "nyc_taxi.csv"

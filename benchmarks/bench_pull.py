@@ -37,11 +37,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_report import machine, write_section  # noqa: E402
 
-from workbench.config import CANONICAL_METRICS, load_config  # noqa: E402
-from workbench.localservers import LocalPrometheus, write_openmetrics  # noqa: E402
-from workbench.pull import pull  # noqa: E402
+from workbench.config import load_config  # noqa: E402
+from workbench.contracts import CANONICAL_METRICS
 from workbench.sources.prometheus import PrometheusClient, Task  # noqa: E402
 from workbench.sources.sample import generate  # noqa: E402
+from workbench.testing.prometheus import LocalPrometheus, write_openmetrics  # noqa: E402
+from workbench.workflows.pull import pull  # noqa: E402
 
 BEGIN, END = "<!-- pull:begin -->", "<!-- pull:end -->"
 TARGET = 1.2

@@ -87,7 +87,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from workbench.config import load_config
-    from workbench.reports import run_report
+    from workbench.report.runner import run_report
     from workbench.sources.sample import generate
 
     config = load_config(ROOT / "workbench.yaml")
@@ -102,7 +102,9 @@ def main() -> int:
 
     print("fixed cost of one notebook ...", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        from tests.conftest import make_project  # the same throwaway project the tests use
+        from tests.conftest import (
+            make_project,  # the same throwaway project the tests use
+        )
 
         trivial = load_config(make_project(Path(tmp) / "p", notebooks=ROOT / "tests" / "notebooks"))
         costs = []

@@ -13,17 +13,23 @@ import pandas as pd
 import pytest
 import yaml
 
-from workbench.config import CANONICAL_METRICS, load_config
-from workbench.frames import validate_long
-from workbench.localservers import LocalPostgres, LocalPrometheus, postgres_bin, write_openmetrics
+from workbench.config import load_config
+from workbench.contracts import CANONICAL_METRICS, validate_long
 from workbench.sources.sample import ensure_sample, generate
+from workbench.testing.postgres import LocalPostgres, postgres_bin
+from workbench.testing.prometheus import LocalPrometheus, write_openmetrics
+from workbench.workflows.sample import write_sample_labels
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_NOTEBOOKS = Path(__file__).parent / "notebooks"
 
 
-def make_project(folder: Path, days: int = 14, notebooks: Path | None = None, **overrides) -> Path:
-    """A project folder with a workbench.yaml like the repository's but ``days`` long."""
+def make_project(folder: Path, days: int = 14, notebooks: Path | None = None, labels: bool = True, **overrides) -> Path:
+    """A project folder with a workbench.yaml like the repository's but ``days`` long.
+
+    With ``labels`` the sample's incident log and events calendar are written into it
+    (explicitly: loading the sample never writes label files).
+    """
     settings = yaml.safe_load((REPO / "workbench.yaml").read_text())
     settings["source"]["sample"]["days"] = days
     settings.update(overrides)
@@ -34,6 +40,8 @@ def make_project(folder: Path, days: int = 14, notebooks: Path | None = None, **
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "workbench.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     shutil.copytree(notebooks or REPO / "notebooks", folder / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if labels:
+        write_sample_labels(load_config(folder / "workbench.yaml"))
     return folder / "workbench.yaml"
 
 

@@ -19,10 +19,9 @@ import time
 import urllib.request
 
 import pytest
-
 from conftest import make_project, need
 
-from workbench.localservers import free_port
+from workbench.testing.process import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -1,8 +1,7 @@
 import pytest
+from conftest import FIXTURE_NOTEBOOKS, make_project
 
 from workbench.cli import main
-
-from conftest import FIXTURE_NOTEBOOKS, make_project
 
 
 @pytest.fixture()

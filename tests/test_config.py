@@ -2,10 +2,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from workbench.config import ConfigError, find_root, load_config, parse_window
-
 from conftest import REPO
+
+from workbench.config import find_root, load_config
+from workbench.errors import ConfigError
+from workbench.settings import parse_window
 
 
 def write(tmp_path: Path, text: str) -> Path:

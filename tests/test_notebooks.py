@@ -3,11 +3,11 @@
 import nbformat
 import pandas as pd
 import pytest
-
-from workbench.incidents import in_range, read_incidents
-from workbench.reports import discover_notebooks, notebook_parameters, run_report
-
 from conftest import REPO
+
+from workbench.labels.incidents import in_range, read_incidents
+from workbench.report.params import discover_notebooks, notebook_parameters
+from workbench.report.runner import run_report
 
 pytestmark = pytest.mark.notebooks
 

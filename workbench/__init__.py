@@ -1,71 +1,94 @@
 """aiops-workbench: cut alert noise without missing incidents.
 
-The public API, re-exported for notebooks: ``import workbench as wb``.
+The notebook API, ``import workbench as wb``: every name in ``__all__`` is imported on
+first use (PEP 562), so ``import workbench`` (and ``workbench --help``) loads no
+matplotlib, scikit-learn, statsmodels, shap or ipywidgets. Where each name lives is
+the table below; the stage packages mirror the data flow (README, "The package").
 """
 
-from workbench.config import CANONICAL_METRICS, Config, ConfigError, find_root, load_config
-from workbench.describe import metric_summary, range_summary
-from workbench.features import find_gaps, regular_grid, to_windows
-from workbench.frames import DataError, to_wide, validate_long
-from workbench.incidents import in_range, load_labels, read_events, read_incidents
-from workbench.capacity import backtest_services, backtest_table, plan_capacity, usage_series
-from workbench.forecast import backtest_summary, forecast_series
-from workbench.evaluate import comparison_table, headline_figures, missed_table
-from workbench.hybrid import run_systems
-from workbench.plots import alerts_timeline, backtest_chart, forecast_panel, correlation_heatmap, hour_weekday_heatmaps, metrics_timeline, score_histogram, shap_bars
-from workbench.registry import list_versions, load_model, save_model
-from workbench.training import describe_model, score_windows, train_latest, training_windows
-from workbench.widgets import labelling
-from workbench.headline import show_headline
-from workbench.sources import load_metrics, load_service
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "alerts_timeline",
-    "backtest_chart",
-    "backtest_services",
-    "backtest_summary",
-    "backtest_table",
-    "forecast_panel",
-    "forecast_series",
-    "plan_capacity",
-    "usage_series",
-    "labelling",
-    "comparison_table",
-    "describe_model",
-    "headline_figures",
-    "list_versions",
-    "load_model",
-    "missed_table",
-    "run_systems",
-    "save_model",
-    "score_histogram",
-    "score_windows",
-    "shap_bars",
-    "train_latest",
-    "training_windows",
-    "CANONICAL_METRICS",
-    "Config",
-    "ConfigError",
-    "DataError",
-    "correlation_heatmap",
-    "find_gaps",
-    "find_root",
-    "hour_weekday_heatmaps",
-    "in_range",
-    "load_config",
-    "load_labels",
-    "load_metrics",
-    "load_service",
-    "metric_summary",
-    "metrics_timeline",
-    "range_summary",
-    "read_events",
-    "read_incidents",
-    "regular_grid",
-    "show_headline",
-    "to_wide",
-    "to_windows",
-    "validate_long",
-]
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    # configuration, contracts, errors
+    "CANONICAL_METRICS": "workbench.contracts",
+    "Config": "workbench.config",
+    "ConfigError": "workbench.errors",
+    "DataError": "workbench.errors",
+    "WorkbenchError": "workbench.errors",
+    "find_root": "workbench.config",
+    "load_config": "workbench.config",
+    "to_wide": "workbench.contracts",
+    "validate_long": "workbench.contracts",
+    # sources and labels
+    "load_metrics": "workbench.sources",
+    "load_service": "workbench.sources",
+    "in_range": "workbench.labels.incidents",
+    "load_labels": "workbench.labels.incidents",
+    "read_events": "workbench.labels.incidents",
+    "read_incidents": "workbench.labels.incidents",
+    # features
+    "find_gaps": "workbench.features.windows",
+    "regular_grid": "workbench.features.windows",
+    "to_windows": "workbench.features.windows",
+    # models
+    "describe_model": "workbench.lifecycle.training",
+    "score_windows": "workbench.lifecycle.training",
+    "train_latest": "workbench.lifecycle.training",
+    "training_windows": "workbench.lifecycle.training",
+    "list_versions": "workbench.lifecycle.versions",
+    "load_model": "workbench.lifecycle.versions",
+    "save_model": "workbench.lifecycle.versions",
+    # evaluation
+    "comparison_table": "workbench.evaluate.events",
+    "headline_figures": "workbench.evaluate.events",
+    "missed_table": "workbench.evaluate.events",
+    # forecasting
+    "backtest_summary": "workbench.forecast.backtest",
+    "forecast_series": "workbench.forecast.outlook",
+    "backtest_table": "workbench.forecast.capacity",
+    # workflows (the only layer that loads data)
+    "run_systems": "workbench.workflows.evaluate",
+    "labelling": "workbench.workflows.label",
+    "backtest_services": "workbench.workflows.capacity",
+    "plan_capacity": "workbench.workflows.capacity",
+    "usage_series": "workbench.workflows.capacity",
+    # presentation
+    "metric_summary": "workbench.present.summaries",
+    "range_summary": "workbench.present.summaries",
+    "show_headline": "workbench.present.headline",
+    "alerts_timeline": "workbench.present.plots",
+    "backtest_chart": "workbench.present.plots",
+    "correlation_heatmap": "workbench.present.plots",
+    "forecast_panel": "workbench.present.plots",
+    "hour_weekday_heatmaps": "workbench.present.plots",
+    "metrics_timeline": "workbench.present.plots",
+    "score_histogram": "workbench.present.plots",
+    "shap_bars": "workbench.present.plots",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for editors and type checkers; never runs
+    from workbench.config import Config, find_root, load_config  # noqa: F401
+    from workbench.contracts import CANONICAL_METRICS, to_wide, validate_long  # noqa: F401
+    from workbench.errors import ConfigError, DataError, WorkbenchError  # noqa: F401

@@ -1,7 +1,10 @@
 """The ``workbench`` command: thin verbs over the package.
 
-Exit codes: 0 success, 1 a run that finished with a failure, 2 bad input
-(configuration, parameters, data) reported before anything ran.
+Exit codes: 0 success, 1 a run that finished with a failure (a notebook failed, a
+source or store could not be reached), 2 bad input (configuration, parameters, data)
+reported before anything ran.
+
+Heavy modules are imported inside each verb, so ``workbench --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -11,12 +14,24 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.config import ConfigError, load_config
-from workbench.frames import DataError
-from workbench.reports import ParameterError, ReportError, discover_notebooks, notebook_parameters, run_report
-from workbench.sources.sample import ensure_sample
+from workbench import __version__
+from workbench._registry import SOURCES, STORES
+from workbench.errors import ParameterError, SourceError, StoreError, WorkbenchError
 
-__all__ = ["main"]
+__all__ = ["EXIT_CODES", "build_parser", "main"]
+
+#: What each exit status means; ``--help`` prints it.
+EXIT_CODES = {
+    0: "success",
+    1: "a run failed (a notebook failed; a source or store could not be reached)",
+    2: "bad input or configuration, reported before anything ran",
+}
+
+
+def _load_config(path: str | None):
+    from workbench.config import load_config
+
+    return load_config(path)
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -37,7 +52,9 @@ def _shown(path: Path) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from workbench.report.runner import run_report
+
+    config = _load_config(args.config)
     params = _parse_params(args.param)
     if args.config and "config_path" not in params:
         params["config_path"] = str(Path(args.config).resolve())
@@ -59,14 +76,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    path = ensure_sample(config, force=args.force, write_labels=True if args.write_labels else None)
+    from workbench.workflows.sample import prepare_sample
+
+    config = _load_config(args.config)
+    path = prepare_sample(config, force=args.force, write_labels=args.write_labels)
     print(_shown(path))
     return 0
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from workbench.report.params import discover_notebooks, notebook_parameters
+
+    config = _load_config(args.config)
     for path in discover_notebooks(config, args.notebooks):
         print(f"{path.stem}:")
         for name, spec in notebook_parameters(path).items():
@@ -77,9 +98,10 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from workbench.hybrid import SYSTEMS, run_systems
+    from workbench.evaluate.replay import SYSTEMS
+    from workbench.workflows.evaluate import run_systems
 
-    config = load_config(args.config)
+    config = _load_config(args.config)
     evaluation = run_systems(config, source=args.source or None, services=args.services or None)
     results = evaluation.results
     if args.json:
@@ -102,23 +124,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_nab_detect(args: argparse.Namespace) -> int:
-    from workbench.nab import detect_frame, read_nab_csv
-    from workbench.streaming import SeriesDetector
+    from workbench._util import atomic_path
+    from workbench.detect.series import SeriesDetector
+    from workbench.evaluate.nab import detect_frame, read_nab_csv
 
     out = detect_frame(read_nab_csv(args.input), SeriesDetector(forest_voice=args.forest_voice))
-    target = Path(args.output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    out.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
-    tmp.replace(target)
+    with atomic_path(args.output) as tmp:
+        out.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
     return 0
 
 
 def _cmd_nab_score(args: argparse.Namespace) -> int:
     import json
 
-    from workbench.nab import load_corpus, score_detector
-    from workbench.streaming import SeriesDetector
+    from workbench.detect.series import SeriesDetector
+    from workbench.evaluate.nab import load_corpus, score_detector
 
     files = load_corpus(args.data, args.labels)
     results = score_detector(files, SeriesDetector(forest_voice=args.forest_voice), jobs=args.jobs)
@@ -135,11 +155,9 @@ def _cmd_nab_score(args: argparse.Namespace) -> int:
 def _cmd_pull(args: argparse.Namespace) -> int:
     import json
 
-    from workbench.pull import pull
-    from workbench.sources.prometheus import PrometheusError
-    from workbench.store import StoreError
+    from workbench.workflows.pull import pull
 
-    config = load_config(args.config)
+    config = _load_config(args.config)
     try:
         result = pull(
             config,
@@ -150,7 +168,7 @@ def _cmd_pull(args: argparse.Namespace) -> int:
             store=args.store,
             progress=not args.json and sys.stderr.isatty(),
         )
-    except (PrometheusError, StoreError) as exc:
+    except (SourceError, StoreError) as exc:
         print(f"workbench pull: failed: {exc}", file=sys.stderr)
         print("nothing was written to the store", file=sys.stderr)
         return 1
@@ -168,9 +186,14 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 def _cmd_forecast(args: argparse.Namespace) -> int:
     import json
 
-    from workbench.capacity import backtest_services, backtest_table, plan_capacity, usage_series
+    from workbench.forecast.capacity import backtest_table
+    from workbench.workflows.capacity import (
+        backtest_services,
+        plan_capacity,
+        usage_series,
+    )
 
-    config = load_config(args.config)
+    config = _load_config(args.config)
     series = usage_series(config, args.source or None, args.services or None)
     if args.backtest:
         table = backtest_table(backtest_services(config, series=series), config.capacity.method)
@@ -190,7 +213,14 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description=__doc__.splitlines()[0],
+        epilog=f"exit codes:\n{codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", help="workbench.yaml to use (default: the project's, or $WORKBENCH_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -207,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="compare the old thresholds, the model and the hybrid on the labelled incidents")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
-    evaluate.add_argument("--source", help="metric source (default: the configured one)")
+    evaluate.add_argument("--source", choices=SOURCES.names(), help="metric source (default: the configured one)")
     evaluate.add_argument("--services", nargs="+", help="services to evaluate (default: all)")
     evaluate.set_defaults(func=_cmd_evaluate)
 
@@ -229,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     forecast = sub.add_parser("forecast", help="capacity: forecast CPU, memory and traffic, right-size, cost, days to saturation")
     forecast.add_argument("--backtest", action="store_true", help="rolling-origin backtest against seasonal-naive and the 4-week median")
     forecast.add_argument("--json", action="store_true", help="print JSON")
-    forecast.add_argument("--source", help="metric source (default: the configured one)")
+    forecast.add_argument("--source", choices=SOURCES.names(), help="metric source (default: the configured one)")
     forecast.add_argument("--services", nargs="+", help="services (default: all)")
     forecast.set_defaults(func=_cmd_forecast)
 
@@ -238,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--start", help="fetch this whole range instead (ISO time, UTC if no zone); upserted")
     pull.add_argument("--end", help="end of the range, exclusive (default: now)")
     pull.add_argument("--services", nargs="+", help="services to pull (default: all)")
-    pull.add_argument("--store", choices=["parquet", "postgres"], help="the store to fill (default: store.kind)")
+    pull.add_argument("--store", choices=STORES.names(), help="the store to fill (default: store.kind)")
     pull.add_argument("--json", action="store_true", help="print the summary as JSON")
     pull.set_defaults(func=_cmd_pull)
 
@@ -252,9 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, ParameterError, ReportError, DataError) as exc:
+    except WorkbenchError as exc:
         print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,39 +3,21 @@
 
 A source is a class built from the :class:`~workbench.config.Config` with a
 ``load(services, start, end)`` method that returns validated long-form metrics.
-New sources register themselves the same way the built-in ones do below.
+Sources are registered by name in :data:`workbench._registry.SOURCES` (plug-ins through
+the ``workbench.sources`` entry-point group) and imported only when used.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from workbench.config import Config, ConfigError
-from workbench.frames import DataError, as_utc, to_wide
+from workbench._registry import SOURCES
+from workbench._util import to_utc
+from workbench.config import Config
+from workbench.contracts import to_wide
+from workbench.errors import DataError
 
-__all__ = ["SourceRegistry", "load_metrics", "load_service", "registry", "time_range"]
-
-
-class SourceRegistry:
-    """Maps a source name (the ``source`` notebook parameter) to its class."""
-
-    def __init__(self) -> None:
-        self._classes: dict[str, type] = {}
-
-    def register(self, name: str, cls: type) -> None:
-        self._classes[name] = cls
-
-    def names(self) -> list[str]:
-        return sorted(self._classes)
-
-    def create(self, name: str, config: Config):
-        """An instance of source ``name`` for ``config``; unknown names list the choices."""
-        if name not in self._classes:
-            raise ConfigError(f"unknown source {name!r}; available: {', '.join(self.names())}")
-        return self._classes[name](config)
-
-
-registry = SourceRegistry()
+__all__ = ["load_metrics", "load_service", "time_range"]
 
 
 def time_range(start: str | pd.Timestamp | None, end: str | pd.Timestamp | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -46,7 +28,7 @@ def time_range(start: str | pd.Timestamp | None, end: str | pd.Timestamp | None)
     def one(value, what):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        return as_utc(pd.Index([value]), what=what)[0]
+        return to_utc(pd.Index([value]), what=what)[0]
 
     lo, hi = one(start, "start"), one(end, "end")
     if lo is not None and hi is not None and hi <= lo:
@@ -84,7 +66,7 @@ def load_metrics(
     for service in services or []:
         config.check_service(service)
     lo, hi = time_range(start, end)
-    frame = registry.create(source or config.source.kind, config).load(services or list(config.services), lo, hi)
+    frame = SOURCES.create(source or config.source.kind, config).load(services or list(config.services), lo, hi)
     if frame.empty:
         raise DataError(f"no metrics for {services or 'any service'} between {lo or 'the start'} and {hi or 'the end'}")
     return frame
@@ -93,7 +75,3 @@ def load_metrics(
 def load_service(config: Config, service: str, **kwargs) -> pd.DataFrame:
     """One service's metrics in wide form; keyword arguments as :func:`load_metrics`."""
     return to_wide(load_metrics(config, services=[service], **kwargs), service)
-
-
-# Imported last: the source modules register themselves on ``registry``.
-from workbench.sources import files, prometheus, sample, stored  # noqa: E402,F401

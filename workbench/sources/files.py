@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.config import Config
-from workbench.frames import DataError, validate_long
-from workbench.sources import registry
-from workbench.store import read_parquet
+from workbench.contracts import validate_long
+from workbench.errors import DataError
+from workbench.store.files import read_parquet
 
 
 class FilesSource:
@@ -34,6 +34,3 @@ class FilesSource:
         if end is not None:
             keep &= frame["timestamp"] < end
         return frame[keep].reset_index(drop=True)
-
-
-registry.register("files", FilesSource)

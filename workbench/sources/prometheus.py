@@ -35,16 +35,17 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from workbench.config import PROMETHEUS_ENV, Config, ConfigError, PrometheusSettings
-from workbench.frames import DataError, validate_long
-from workbench.sources import registry
+from workbench.config import Config
+from workbench.contracts import validate_long
+from workbench.errors import ConfigError, SourceError
+from workbench.settings import PROMETHEUS_ENV, PrometheusSettings
 
 __all__ = ["PrometheusClient", "PrometheusError", "PrometheusSource", "Task", "render_query"]
 
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
-class PrometheusError(DataError):
+class PrometheusError(SourceError):
     """Prometheus refused a query, answered with an error, or could not be reached."""
 
 
@@ -330,6 +331,3 @@ class PrometheusSource:
         tasks = [Task(s, m, start, end) for s in services for m in self.settings.queries]
         with PrometheusClient(self.settings) as client:
             return client.fetch(tasks)
-
-
-registry.register("prometheus", PrometheusSource)

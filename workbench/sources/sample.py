@@ -31,12 +31,18 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from workbench.config import CANONICAL_METRICS, Config, SampleSettings
-from workbench.frames import EVENT_COLUMNS, INCIDENT_COLUMNS
-from workbench.incidents import write_csv
-from workbench.sources import registry
-from workbench.sources.scenarios import SEVERITY, Event, Incident, apply_incident, schedule
-from workbench.store import read_parquet
+from workbench._util import atomic_path
+from workbench.config import Config
+from workbench.contracts import CANONICAL_METRICS, EVENT_COLUMNS, INCIDENT_COLUMNS
+from workbench.settings import SampleSettings
+from workbench.sources.scenarios import (
+    SEVERITY,
+    Event,
+    Incident,
+    apply_incident,
+    schedule,
+)
+from workbench.store.files import read_parquet
 
 __all__ = ["GENERATOR_VERSION", "PROFILES", "SampleData", "SampleSource", "ensure_sample", "generate", "sample_path"]
 
@@ -282,32 +288,26 @@ def sample_path(config: Config) -> Path:
     return config.path("data") / "sample" / f"metrics-{fp}.parquet"
 
 
-def ensure_sample(config: Config, *, force: bool = False, write_labels: bool | None = None) -> Path:
-    """Generate the sample data if it is not cached yet; return the metrics file.
+def ensure_sample(config: Config, *, force: bool = False) -> Path:
+    """Generate the sample metrics if they are not cached yet; return the metrics file.
 
-    The incident log and events calendar are written only where they do not
-    exist yet (or with ``write_labels=True``): they are the team's labels, and
-    regenerating sample metrics must never overwrite a reviewer's work.
-    Files are written to a temporary name and renamed, so an interrupted run
-    leaves no half-written file.
+    Never writes the incident log or the events calendar: those are the team's labels.
+    The sample's own labels come from :func:`sample_labels` and are written only when
+    asked (``workbench sample --write-labels``). The file is written to a unique
+    temporary name and renamed, so an interrupted run leaves no half-written file.
     """
     path = sample_path(config)
-    incidents_path, events_path = config.path("incidents"), config.path("events")
-    need_metrics = force or not path.is_file()
-    if write_labels is None:
-        write_labels = not incidents_path.exists() or not events_path.exists()
-    if not (need_metrics or write_labels):
-        return path
-    data = generate(config.source.sample, list(config.services))
-    if need_metrics:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
-        data.metrics.to_parquet(tmp, index=False)
-        tmp.replace(path)
-    if write_labels:
-        write_csv(data.incidents, incidents_path)
-        write_csv(data.events, events_path)
+    if force or not path.is_file():
+        data = generate(config.source.sample, list(config.services))
+        with atomic_path(path) as tmp:
+            data.metrics.to_parquet(tmp, index=False)
     return path
+
+
+def sample_labels(config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sample's ground truth for this config: ``(incidents, events)`` frames."""
+    data = generate(config.source.sample, list(config.services))
+    return data.incidents, data.events
 
 
 class SampleSource:
@@ -318,6 +318,3 @@ class SampleSource:
 
     def load(self, services: list[str], start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
         return read_parquet(ensure_sample(self.config), services, start, end)
-
-
-registry.register("sample", SampleSource)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.config import Config
-from workbench.sources import registry
 from workbench.store import open_store
 
 
@@ -29,7 +28,3 @@ class PostgresStoreSource(_StoreSource):
     """The PostgreSQL store (``store.postgres``; password from the environment)."""
 
     kind = "postgres"
-
-
-registry.register("parquet", ParquetStoreSource)
-registry.register("postgres", PostgresStoreSource)

@@ -1,0 +1,80 @@
+import numpy as np
+import pandas as pd
+
+from workbench.alerting.policy import window_verdicts
+from workbench.alerting.postprocess import group_alerts
+from workbench.settings import RoutingSettings
+
+INDEX = pd.date_range("2026-01-05T00:00Z", periods=16, freq="15min")
+
+
+def verdicts(model_conf=None, rules=None, planned=None):
+    model = pd.DataFrame({"confidence": model_conf}, index=INDEX) if model_conf is not None else None
+    fire = None
+    if rules:
+        fire = pd.DataFrame(
+            {"rules": list(rules.values()), "first_fire": [INDEX[i] + pd.Timedelta("3min") for i in rules]},
+            index=INDEX[list(rules)],
+        )
+    plan = pd.Series(planned, index=INDEX) if planned is not None else None
+    return window_verdicts(INDEX, "15min", model, fire, plan, investigate_confidence=75)
+
+
+def conf(*hot):
+    values = np.full(len(INDEX), 10.0)
+    for i in hot:
+        values[i] = 90.0
+    return values
+
+
+SETTINGS = RoutingSettings(group_gap="15min", suppress="0min")
+
+
+def test_rule_alone_pages():
+    alerts = group_alerts("svc", verdicts(conf(), {3: "error_burst"}), SETTINGS)
+    assert alerts[["action", "source", "rules"]].values.tolist() == [["page", "rule", "error_burst"]]
+    assert alerts.iloc[0]["detected_at"] == INDEX[3] + pd.Timedelta("3min")
+
+
+def test_model_alone_investigates_and_is_seen_when_its_window_closes():
+    alerts = group_alerts("svc", verdicts(conf(5, 6)), SETTINGS)
+    assert alerts[["action", "source"]].values.tolist() == [["investigate", "model"]]
+    assert alerts.iloc[0]["start"] == INDEX[5] and alerts.iloc[0]["end"] == INDEX[7]
+    assert alerts.iloc[0]["detected_at"] == INDEX[6]
+    assert alerts.iloc[0]["confidence"] == 90.0
+
+
+def test_both_page_with_context():
+    alerts = group_alerts("svc", verdicts(conf(4, 5), {5: "p99_over_5s"}), SETTINGS)
+    assert alerts[["action", "source"]].values.tolist() == [["page_with_context", "both"]]
+
+
+def test_grouping_and_suppression():
+    v = verdicts(conf(2, 4, 10))
+    assert len(group_alerts("svc", v, RoutingSettings(group_gap="15min", suppress="0min"))) == 2  # 2 and 4 merge
+    assert len(group_alerts("svc", v, RoutingSettings(group_gap="0min", suppress="0min"))) == 3
+    assert len(group_alerts("svc", v, RoutingSettings(group_gap="15min", suppress="2h"))) == 1
+
+
+def test_planned_events_mute_the_model_but_not_rules():
+    planned = [False] * len(INDEX)
+    planned[5] = planned[8] = True
+    v = verdicts(conf(5, 8), {8: "error_burst"}, planned)
+    alerts = group_alerts("svc", v, SETTINGS)
+    assert alerts[["start", "source"]].values.tolist() == [[INDEX[8], "both"]]
+    assert v["muted"].sum() == 1
+
+
+def test_no_verdict_windows_never_alert():
+    values = conf(3)
+    values[3] = np.nan
+    assert group_alerts("svc", verdicts(values), SETTINGS).empty
+
+
+def test_persistence_drops_one_window_blips_and_delays_the_verdict():
+    settings = RoutingSettings(min_windows=2, group_gap="0min", suppress="0min")
+    alerts = group_alerts("svc", verdicts(conf(3, 7, 8, 9)), settings)
+    assert alerts["start"].tolist() == [INDEX[7]]  # the lone window 3 is dropped
+    assert alerts.iloc[0]["detected_at"] == INDEX[9]  # known when the second window closes
+    ruled = group_alerts("svc", verdicts(conf(), {3: "error_burst"}), settings)
+    assert len(ruled) == 1  # a rule needs no persistence

@@ -1,0 +1,57 @@
+import pandas as pd
+
+from workbench.evaluate.events import (
+    compare,
+    comparison_table,
+    event_metrics,
+    missed_table,
+)
+
+T = pd.Timestamp("2026-01-05T00:00Z")
+
+
+def at(minutes):
+    return T + pd.Timedelta(minutes=minutes)
+
+
+INCIDENTS = pd.DataFrame(
+    {
+        "id": ["I1", "I2"],
+        "service": ["a", "a"],
+        "start": [at(60), at(600)],
+        "end": [at(120), at(660)],
+        "severity": ["major", "minor"],
+        "cause": ["x", "y"],
+    }
+)
+
+
+def alerts(*spans):
+    rows = [{"service": "a", "start": at(s), "end": at(e), "detected_at": at(d), "action": "page"} for s, e, d in spans]
+    return pd.DataFrame(rows)
+
+
+def test_golden_metrics():
+    result = event_metrics(alerts((70, 90, 75), (300, 315, 300), (590, 700, 595)), INCIDENTS, T, T + pd.Timedelta(days=7))
+    assert result["alerts"] == 3 and result["alerts_per_week"] == 3.0
+    assert result["fp_share"] == round(1 / 3, 3) and result["false_alerts"] == 1
+    assert result["missed_incidents"] == []
+    assert result["ttd_median_minutes"] == 7.5  # 15 min for I1; 0 for I2 (already open)
+    assert result["ttd_worst_minutes"] == 15.0
+
+
+def test_missed_and_regressions():
+    base = alerts((70, 90, 75), (610, 620, 610))
+    hybrid = alerts((70, 90, 62))
+    result = compare({"baseline": base, "model": hybrid, "hybrid": hybrid}, INCIDENTS, T, T + pd.Timedelta(days=7))
+    assert result["hybrid"]["missed_incidents"] == ["I2"]
+    assert result["summary"]["regressions"] == ["I2"]
+    assert result["hybrid"]["volume_change"] == -0.5
+    assert list(comparison_table(result).index) == ["baseline", "model", "hybrid"]
+    table = missed_table(result, INCIDENTS)
+    assert table["id"].tolist() == ["I2"] and table["old thresholds caught it"].tolist() == [True]
+
+
+def test_another_services_alert_does_not_count():
+    other = alerts((70, 90, 75)).assign(service="b")
+    assert event_metrics(other, INCIDENTS, T, T + pd.Timedelta(days=7))["missed_incidents"] == ["I1", "I2"]

@@ -1,0 +1,189 @@
+"""The sample generator: reproducible, realistic in the ways the issue names, never shaped to a detector."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, make_project
+
+from workbench.config import load_config
+from workbench.contracts import CANONICAL_METRICS, to_wide, validate_long
+from workbench.features.windows import to_windows
+from workbench.labels.incidents import read_events, read_incidents
+from workbench.sources import load_metrics
+from workbench.sources.sample import ensure_sample, generate, sample_path
+from workbench.sources.scenarios import INCIDENT_KINDS
+from workbench.workflows.sample import write_sample_labels
+
+
+def kind(incidents):
+    return incidents["cause"].str.split(":").str[0]
+
+
+def test_same_seed_same_data(full_sample, sample_config):
+    again = generate(load_config(REPO / "workbench.yaml").source.sample, list(sample_config.services))
+    # DataFrame.equals: exact, and seconds faster than assert_frame_equal on 3 M rows.
+    assert full_sample.metrics.equals(again.metrics)
+    assert full_sample.incidents.equals(again.incidents)
+    assert full_sample.events.equals(again.events)
+
+
+def test_other_seed_other_data(sample_config):
+    settings = sample_config.source.sample.model_copy(update={"seed": 8})
+    other = generate(settings, list(sample_config.services))
+    mine = generate(sample_config.source.sample, list(sample_config.services))
+    assert not other.metrics["value"].equals(mine.metrics["value"])
+
+
+def test_shape_six_services_sixty_days_one_minute(full_sample):
+    m = full_sample.metrics
+    assert set(m["service"].unique()) == {"checkout", "payments", "search", "catalog", "auth", "notifications"}
+    assert set(m["metric"].unique()) == set(CANONICAL_METRICS)
+    span = m["timestamp"].max() - m["timestamp"].min()
+    assert span >= pd.Timedelta(days=59, hours=23)
+    per_series = m.groupby(["service", "metric"], observed=True).size()
+    assert per_series.min() > 0.99 * 60 * 24 * 60  # a few missed scrapes, no more
+    assert per_series.max() < 60 * 24 * 60  # but there are gaps
+    validate_long(m.head(10_000))  # the contract holds
+
+
+def test_the_committed_labels_are_the_generators(full_sample):
+    # data/incidents.csv and data/events.csv are the sample's truth; regenerate with
+    # `workbench sample --write-labels` after a deliberate generator change.
+    committed = read_incidents(REPO / "data" / "incidents.csv")
+    generated = full_sample.incidents.copy()
+    assert committed["id"].tolist() == generated["id"].tolist()
+    assert committed["start"].tolist() == generated["start"].tolist()
+    assert committed["cause"].tolist() == generated["cause"].tolist()
+    events = read_events(REPO / "data" / "events.csv")
+    assert len(events) == len(full_sample.events)
+
+
+def test_incidents_are_many_and_varied(full_sample):
+    incidents = full_sample.incidents
+    assert len(incidents) >= 30
+    counts = kind(incidents).value_counts()
+    assert set(counts.index) == set(INCIDENT_KINDS)
+    assert counts.min() >= 4
+    assert incidents["service"].nunique() >= 5
+    assert incidents["id"].is_unique
+
+
+def test_incidents_never_overlap_each_other_or_campaigns(full_sample):
+    inc = full_sample.incidents.sort_values(["service", "start"])
+    for _, rows in inc.groupby("service"):
+        assert (rows["start"].iloc[1:].to_numpy() >= rows["end"].iloc[:-1].to_numpy()).all()
+    blocking = full_sample.events[full_sample.events["type"].isin(["campaign", "maintenance"])]
+    for ev in blocking.itertuples():
+        hit = inc[(inc["start"] < ev.end) & (inc["end"] > ev.start)]
+        if ev.service != "*":
+            hit = hit[hit["service"] == ev.service]
+        assert hit.empty, f"incident overlaps {ev.description}"
+
+
+def test_events_have_deploys_campaigns_and_maintenance(full_sample):
+    counts = full_sample.events["type"].value_counts()
+    assert counts["deploy"] >= 6 * 8 * 2  # a couple a week per service at least
+    assert counts["campaign"] >= 4
+    assert counts["maintenance"] >= 1
+
+
+@pytest.fixture(scope="module")
+def windows(full_sample):
+    """15-minute windows per service, the resolution rules and models will use."""
+    return {s: to_windows(to_wide(full_sample.metrics, s), "15min") for s in full_sample.incidents["service"].unique()}
+
+
+def _peak(windows, incident, metric, how="max"):
+    # Windows are labelled by their start: the first one holding the incident starts at the floor.
+    segment = windows[incident.service].loc[incident.start.floor("15min") : incident.end - pd.Timedelta("1ns"), metric]
+    return getattr(segment, how)()
+
+
+def test_classic_incidents_cross_the_critical_thresholds(full_sample, windows):
+    inc = full_sample.incidents
+    for row in inc[kind(inc) == "error_burst"].itertuples():
+        assert _peak(windows, row, "error_rate") > 5, row.id
+    for row in inc[kind(inc) == "latency_spike"].itertuples():
+        assert _peak(windows, row, "latency_p99") > 5000, row.id
+
+
+def test_subtle_incidents_stay_below_the_critical_thresholds(full_sample, windows):
+    inc = full_sample.incidents
+    subtle = inc[kind(inc).isin(["memory_leak", "partial_outage", "latency_creep", "night_cpu_saturation", "traffic_drop"])]
+    assert len(subtle) >= 20
+    for row in subtle.itertuples():
+        assert _peak(windows, row, "error_rate") < 5, row.id
+        assert _peak(windows, row, "latency_p99") < 5000, row.id
+
+
+def test_subtle_incidents_leave_their_mark(full_sample, windows):
+    inc = full_sample.incidents
+    for row in inc[kind(inc) == "memory_leak"].itertuples():
+        assert _peak(windows, row, "memory_usage") > 85, row.id
+    for row in inc[kind(inc) == "partial_outage"].itertuples():
+        assert 1.5 < _peak(windows, row, "error_rate", "median") < 5, row.id
+    for row in inc[kind(inc) == "night_cpu_saturation"].itertuples():
+        assert row.start.hour < 5 and _peak(windows, row, "cpu_usage") > 80, row.id
+
+
+def test_campaigns_surge_traffic(full_sample, windows):
+    ev = full_sample.events
+    for row in ev[(ev["type"] == "campaign") & (ev["service"] != "*")].itertuples():
+        during = windows[row.service].loc[row.start : row.end, "request_rate"].max() if row.service in windows else None
+        if during is None:
+            continue
+        week_before = windows[row.service].loc[row.start - pd.Timedelta(days=7) : row.end - pd.Timedelta(days=7), "request_rate"].max()
+        assert during > 1.3 * week_before, row.description
+
+
+def test_daily_and_weekly_seasonality(full_sample):
+    wide = to_wide(full_sample.metrics, "auth")["request_rate"]
+    by_hour = wide.groupby(wide.index.hour).median()
+    assert by_hour.max() > 2 * by_hour.min()
+    by_day = wide.groupby(wide.index.day_of_week).median()
+    assert by_day[[5, 6]].mean() < 0.85 * by_day[[1, 2, 3]].mean()  # auth is quieter at weekends
+
+
+def test_coarser_frequency_is_the_minute_data_resampled(sample_config):
+    settings = sample_config.source.sample.model_copy(update={"frequency": "5min", "days": 14})
+    coarse = generate(settings, ["checkout"])
+    fine = generate(settings.model_copy(update={"frequency": "1min"}), ["checkout"])
+    steps = coarse.metrics["timestamp"].drop_duplicates().diff().dropna()
+    assert (steps >= pd.Timedelta("5min")).all()
+    assert coarse.incidents.equals(fine.incidents)
+
+
+def test_loading_the_sample_never_writes_label_files(tmp_path):
+    # A missing events calendar once made the loader rewrite both label files with the
+    # sample's, deleting labels a person had entered.
+    config = load_config(make_project(tmp_path / "p", days=14, labels=False))
+    ensure_sample(config, force=True)
+    load_metrics(config, source="sample", services=["checkout"])
+    assert not config.path("incidents").exists() and not config.path("events").exists()
+    write_sample_labels(config)
+    config.path("events").unlink()
+    mine = config.path("incidents").read_text() + "INC-9999,checkout,2026-09-02T00:00Z,2026-09-02T01:00Z,minor,by hand,none,me\n"
+    config.path("incidents").write_text(mine)
+    load_metrics(config, source="sample", services=["checkout"])
+    assert config.path("incidents").read_text() == mine and not config.path("events").exists()
+
+
+def test_ensure_sample_caches_and_never_overwrites_labels(tmp_path):
+    config = load_config(make_project(tmp_path / "p", days=14))
+    path = ensure_sample(config)
+    assert path == sample_path(config) and path.is_file()
+    labels = config.path("incidents")
+    labels.write_text(labels.read_text() + "INC-9999,checkout,2026-09-02T00:00Z,2026-09-02T01:00Z,minor,by hand,none,me\n")
+    before = path.stat().st_mtime_ns
+    ensure_sample(config)
+    assert path.stat().st_mtime_ns == before  # cached
+    ensure_sample(config, force=True)
+    assert "INC-9999" in labels.read_text()  # a reviewer's label survives regeneration
+
+
+def test_profiles_are_used_for_unknown_service_names():
+    config = load_config(REPO / "workbench.yaml")
+    settings = config.source.sample.model_copy(update={"days": 14})
+    data = generate(settings, ["alpha", "beta"])
+    assert set(data.metrics["service"].astype(str)) == {"alpha", "beta"}
+    assert np.isfinite(data.metrics["value"]).all()

@@ -1,0 +1,88 @@
+import pandas as pd
+import pytest
+from conftest import make_project
+
+from workbench._registry import SOURCES as registry
+from workbench.config import load_config
+from workbench.errors import ConfigError, DataError
+from workbench.sources import load_metrics, load_service, time_range
+
+
+def test_registry_lists_and_rejects(sample_config):
+    assert {"sample", "files"} <= set(registry.names())
+    with pytest.raises(ConfigError, match="unknown source 'influx'; available: .*sample"):
+        registry.create("influx", sample_config)
+
+
+def test_load_service_range_is_half_open(sample_config):
+    wide = load_service(sample_config, "payments", start="2026-09-03", end="2026-09-04")
+    assert wide.index[0] >= pd.Timestamp("2026-09-03T00:00Z")
+    assert wide.index[-1] < pd.Timestamp("2026-09-04T00:00Z")
+    assert list(wide.columns)[0] == "request_rate"
+
+
+def test_naive_and_zoned_ranges_agree(sample_config):
+    naive = load_service(sample_config, "auth", start="2026-09-03 00:00", end="2026-09-03 06:00")
+    zoned = load_service(sample_config, "auth", start="2026-09-03T02:00+02:00", end="2026-09-03T08:00+02:00")
+    pd.testing.assert_frame_equal(naive, zoned)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"services": ["nope"]}, ConfigError, "unknown service"),
+        ({"start": "2026-09-05", "end": "2026-09-04"}, DataError, "must be after start"),
+        ({"start": "2027-01-01"}, DataError, "no metrics"),
+        ({"start": "the day after"}, DataError, "cannot parse"),
+        ({"source": "influx"}, ConfigError, "unknown source"),
+    ],
+)
+def test_bad_requests(sample_config, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        load_metrics(sample_config, **kwargs)
+
+
+def test_time_range_open_ends():
+    assert time_range("", None) == (None, None)
+    lo, hi = time_range("2026-01-01", "")
+    assert lo == pd.Timestamp("2026-01-01T00:00Z") and hi is None
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_files_source_reads_untidy_long_form(tmp_path, suffix):
+    rows = pd.DataFrame(
+        {
+            "timestamp": ["2026-01-01 00:02", "2026-01-01 00:00", "2026-01-01 00:01", "2026-01-01 00:01"],
+            "service": ["checkout"] * 4,
+            "metric": ["cpu_usage"] * 4,
+            "value": [3.0, 1.0, 2.0, 2.0],
+        }
+    )
+    path = tmp_path / f"metrics{suffix}"
+    rows.to_csv(path, index=False) if suffix == ".csv" else rows.to_parquet(path)
+    config = load_config(make_project(tmp_path / "p", source={"kind": "files", "files": {"path": str(path)}}))
+    wide = load_service(config, "checkout")
+    assert wide["cpu_usage"].tolist() == [1.0, 2.0, 3.0]
+    assert str(wide.index.tz) == "UTC"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xff\xfe\x00garbage\x00\x01", "not a readable CSV|lacks columns"),
+        (b"timestamp,service,metric,value\n2026-01-01,checkout,cpu_usage,1\n2026-01-01,checkout,cpu_usage,2\n", "different values"),
+    ],
+    ids=["corrupt", "conflicting-duplicates"],
+)
+def test_files_source_bad_files(tmp_path, content, message):
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(content)
+    config = load_config(make_project(tmp_path / "p", source={"kind": "files", "files": {"path": str(path)}}))
+    with pytest.raises(DataError, match=message):
+        load_metrics(config)
+
+
+def test_files_source_missing_file(tmp_path):
+    config = load_config(make_project(tmp_path / "p", source={"kind": "files", "files": {"path": "nowhere.parquet"}}))
+    with pytest.raises(DataError, match="not found"):
+        load_metrics(config)

@@ -1,0 +1,157 @@
+"""Small idioms the stages share, written once: atomic writes, UTC parsing, sampling
+steps, run lengths, robust scale, timestamped ids.
+
+Imports only the standard library at module level (pandas where a function needs it),
+so the CLI and the front door stay cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+__all__ = [
+    "MAD_TO_SIGMA",
+    "atomic_dir",
+    "atomic_path",
+    "atomic_write_text",
+    "infer_step",
+    "run_lengths",
+    "timestamped_id",
+    "to_utc",
+]
+
+#: Scales a median absolute deviation to a standard deviation under normality (1 / Phi^-1(3/4)).
+MAD_TO_SIGMA = 1.4826
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it straight back.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a unique temporary path beside ``path``; on success rename it over ``path``.
+
+    A writer that is killed, or raises, leaves ``path`` as it was (the temporary file
+    is removed on an exception). The name is unique per call, so concurrent writers
+    never share a temporary file; the last rename wins. The file gets the usual
+    permissions (``0666 & ~umask``), not ``mkstemp``'s private 0600.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        os.chmod(tmp_path, 0o666 & ~_umask())
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_path`); return the path."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a unique temporary folder beside ``path``; on success rename it to ``path``.
+
+    ``path`` must not exist yet (a folder is never replaced: versions are immutable).
+    On an exception the temporary folder and what was written in it are removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        yield tmp
+        os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def timestamped_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique id such as ``20261128T093000Z-1a2b`` (UTC second plus 16 random bits)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+def to_utc(values, what: str = "timestamp"):
+    """Parse timestamps (a Series or Index) to tz-aware UTC; tz-naive values are taken as UTC.
+
+    Raises
+    ------
+    DataError
+        A value cannot be parsed as a timestamp; the message names ``what``.
+    """
+    import pandas as pd
+
+    try:
+        # utc=True reads naive values as UTC and converts aware ones: the contract.
+        return pd.to_datetime(values, utc=True, format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{what}: cannot parse as timestamps ({exc})") from exc
+
+
+def infer_step(index: pd.DatetimeIndex, default: pd.Timedelta | None = None) -> pd.Timedelta:
+    """The sampling interval of a sorted index: its most common step.
+
+    With fewer than two timestamps, ``default`` if given, else a :class:`DataError`.
+    """
+    import pandas as pd
+
+    if len(index) < 2:
+        if default is not None:
+            return pd.Timedelta(default)
+        raise DataError("need at least two samples to tell the sampling interval")
+    # Differences of the index itself: its unit (ns, us, s) varies with the source.
+    steps = pd.Series(index[1:] - index[:-1])
+    return pd.Timedelta(steps.mode().iloc[0])
+
+
+def run_lengths(mask: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Label runs of equal consecutive values in ``mask``.
+
+    Returns
+    -------
+    run_id : Series of int
+        The same number for every row of one run, increasing from run to run.
+    length : Series of int
+        The number of rows in the run each row belongs to.
+    """
+    run_id = (mask != mask.shift()).cumsum()
+    return run_id, mask.groupby(run_id).transform("size")
+
+
+def robust_sigma(values: np.ndarray | pd.Series) -> float:
+    """``MAD_TO_SIGMA`` times the median absolute deviation from the median (NaN ignored)."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=float)
+    return float(np.nanmedian(np.abs(arr - np.nanmedian(arr))) * MAD_TO_SIGMA)

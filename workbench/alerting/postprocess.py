@@ -1,0 +1,86 @@
+"""Alarm post-processing after the per-window verdicts (Merlion's separate stage):
+
+* persistence: the model must flag ``min_windows`` windows in a row;
+* grouping: flagged windows no more than ``group_gap`` apart form one alert;
+* suppression: an alert starting within ``suppress`` of the previous one on the same
+  service extends it instead of paging again.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workbench._util import run_lengths
+from workbench.alerting.policy import action_for
+from workbench.contracts import ALERT_COLUMNS
+from workbench.settings import RoutingSettings
+
+__all__ = ["group_alerts", "require_persistence"]
+
+
+def require_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFrame:
+    """Keep model flags only in runs of at least ``min_windows`` consecutive flagged windows.
+
+    Merlion's "minimum alarms" stage: a one-window blip that heals by itself is not
+    worth an investigation. A rule needs no persistence (its ``for`` asked for it).
+    A kept run is known only when its ``min_windows``-th window closes (``seen_at``).
+    """
+    if min_windows <= 1:
+        return verdicts
+    out = verdicts.copy()
+    model = out["model"].astype(bool)
+    run_id, length = run_lengths(model)
+    out["model"] = model & (length >= min_windows)
+    width = out["window_end"] - out.index.to_series()
+    run_start = out.index.to_series().groupby(run_id).transform("first")
+    out["seen_at"] = out["window_end"].where(~out["model"], pd.concat([out["window_end"], run_start + min_windows * width], axis=1).max(axis=1))
+    return out
+
+
+def group_alerts(service: str, verdicts: pd.DataFrame, settings: RoutingSettings) -> pd.DataFrame:
+    """Group flagged windows into alerts and suppress repeats; one row per alert (:data:`ALERT_COLUMNS`).
+
+    ``detected_at`` is when the alert could first have been raised: the first rule
+    firing, or the end of the first flagged model window (its verdict is known then).
+    """
+    verdicts = require_persistence(verdicts, settings.min_windows)
+    flagged = verdicts[verdicts["model"] | (verdicts["rules"] != "")]
+    gap = pd.Timedelta(settings.group_gap)
+    suppress = pd.Timedelta(settings.suppress)
+    groups: list[dict] = []
+    for start, row in flagged.iterrows():
+        # A rule is seen the minute it fires; a model verdict when its window closes
+        # (or, with persistence, when the run is long enough).
+        seen = row["seen_at"] if row["rules"] == "" else row["first_fire"]
+        if row["model"] and row["rules"] != "":
+            seen = min(seen, row["seen_at"])
+        current = groups[-1] if groups else None
+        joins = current is not None and start - current["end"] <= max(gap, suppress)
+        if not joins:
+            current = {"start": start, "end": row["window_end"], "detected_at": seen, "rules": set(), "model": False, "confidence": float("nan")}
+            groups.append(current)
+        current["end"] = max(current["end"], row["window_end"])
+        current["detected_at"] = min(current["detected_at"], seen)
+        current["rules"] |= {r for r in row["rules"].split(",") if r}
+        current["model"] |= bool(row["model"])
+        if row["model"]:
+            current["confidence"] = float(pd.Series([current["confidence"], row["confidence"]]).max())
+    rows = []
+    for g in groups:
+        action, source = action_for(bool(g["rules"]), g["model"])
+        rows.append(
+            {
+                "id": f"{service}-{g['start']:%Y%m%dT%H%M}",
+                "service": service,
+                "start": g["start"],
+                "end": g["end"],
+                "detected_at": g["detected_at"],
+                "action": action,
+                "source": source,
+                "confidence": round(float(g["confidence"]), 1) if g["model"] else None,
+                "rules": ",".join(sorted(g["rules"])),
+                "top_features": "",
+                "dedup_key": f"{service}/{source}/{g['start']:%Y%m%dT%H%M}",
+            }
+        )
+    return pd.DataFrame(rows, columns=ALERT_COLUMNS)

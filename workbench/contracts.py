@@ -1,0 +1,140 @@
+"""The data contracts of DESIGN.md: check a metrics frame, and move between long and wide form.
+
+Long form: ``timestamp`` (UTC, tz-aware), ``service``, ``metric``, ``value``
+(float). Wide form, for one service: a UTC ``DatetimeIndex`` named
+``timestamp`` and one float column per canonical metric.
+
+Handling of untidy input, the same for every source:
+
+* tz-naive timestamps are taken as UTC; other zones are converted to UTC;
+* unsorted rows are sorted;
+* exact duplicate rows are dropped; the same (service, metric, timestamp) with
+  two different values is an error (which one is right cannot be known);
+* NaN values are dropped: a missing sample is an absent row, a gap;
+* an empty frame, a missing column, a non-numeric value or an unknown metric is
+  an error.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workbench._util import to_utc
+from workbench.errors import DataError
+
+__all__ = [
+    "ALERT_COLUMNS",
+    "CANONICAL_METRICS",
+    "CAPACITY_RESOURCES",
+    "EVENT_COLUMNS",
+    "INCIDENT_COLUMNS",
+    "LONG_COLUMNS",
+    "METRIC_UNITS",
+    "to_wide",
+    "validate_long",
+]
+
+#: The metric names every source maps onto (DESIGN.md, "Data contracts").
+CANONICAL_METRICS: tuple[str, ...] = (
+    "request_rate",
+    "error_rate",
+    "latency_p95",
+    "latency_p99",
+    "cpu_usage",
+    "memory_usage",
+)
+
+METRIC_UNITS: dict[str, str] = {
+    "request_rate": "req/s",
+    "error_rate": "%",
+    "latency_p95": "ms",
+    "latency_p99": "ms",
+    "cpu_usage": "%",
+    "memory_usage": "%",
+}
+
+#: The resources a capacity plan covers; CPU and memory are percentages of what is provisioned.
+CAPACITY_RESOURCES: tuple[str, ...] = ("cpu_usage", "memory_usage", "request_rate")
+
+LONG_COLUMNS = ["timestamp", "service", "metric", "value"]
+INCIDENT_COLUMNS = ["id", "service", "start", "end", "severity", "cause", "resolution", "labelled_by"]
+EVENT_COLUMNS = ["start", "end", "service", "type", "description"]
+#: One row per alert (DESIGN.md, "Alerts").
+ALERT_COLUMNS = [
+    "id",
+    "service",
+    "start",
+    "end",
+    "detected_at",
+    "action",
+    "source",
+    "confidence",
+    "rules",
+    "top_features",
+    "dedup_key",
+]
+
+
+def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_METRICS) -> pd.DataFrame:
+    """Check a long-form metrics frame and return a clean copy (see the module notes).
+
+    Parameters
+    ----------
+    frame
+        Columns ``timestamp, service, metric, value``; extra columns are dropped.
+    metrics
+        The metric names allowed.
+
+    Raises
+    ------
+    DataError
+        Empty frame, missing columns, unparseable timestamps, non-numeric values,
+        unknown metrics, or conflicting duplicates.
+    """
+    missing = [c for c in LONG_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"metrics frame lacks columns {missing}; expected {LONG_COLUMNS}")
+    if frame.empty:
+        raise DataError("metrics frame is empty")
+    out = frame[LONG_COLUMNS].copy()
+    out["timestamp"] = to_utc(out["timestamp"])
+    out["service"] = out["service"].astype(str)
+    out["metric"] = out["metric"].astype(str)
+    unknown = sorted(set(out["metric"].unique()) - set(metrics))
+    if unknown:
+        raise DataError(f"unknown metrics {unknown}; expected some of {list(metrics)}")
+    values = pd.to_numeric(out["value"], errors="coerce")
+    bad = values.isna() & out["value"].notna()
+    if bad.any():
+        examples = out.loc[bad, "value"].head(3).tolist()
+        raise DataError(f"{int(bad.sum())} non-numeric values, e.g. {examples}")
+    out["value"] = values.astype(float)
+    out = out.dropna(subset=["value"])
+    if out.empty:
+        raise DataError("metrics frame holds no values (all NaN)")
+    out = out.drop_duplicates()
+    key = ["service", "metric", "timestamp"]
+    clash = out.duplicated(subset=key, keep=False)
+    if clash.any():
+        first = out.loc[clash].sort_values(key).head(4)
+        raise DataError(
+            f"{int(clash.sum())} rows give different values for the same service, metric and timestamp, e.g.\n"
+            f"{first.to_string(index=False)}"
+        )
+    return out.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def to_wide(frame: pd.DataFrame, service: str) -> pd.DataFrame:
+    """One service's metrics in wide form (UTC index, one column per metric).
+
+    Columns come in canonical order; a metric the source lacks is absent, not
+    filled. Raises :class:`DataError` when the service has no rows.
+    """
+    rows = frame[frame["service"].astype(str) == service]
+    if rows.empty:
+        raise DataError(f"no metrics for service {service!r}")
+    wide = rows.pivot(index="timestamp", columns="metric", values="value")
+    wide = wide[[m for m in CANONICAL_METRICS if m in wide.columns]]
+    wide.columns.name = None
+    wide.index.name = "timestamp"
+    return wide.sort_index().astype(float)

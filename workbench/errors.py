@@ -1,0 +1,74 @@
+"""One root for every error the workbench raises on purpose: :class:`WorkbenchError`.
+
+The subclasses name the cause, so a caller (the CLI, a scheduled job, a notebook)
+can tell bad input from an unreachable server without parsing messages. Errors
+about bad input also derive from :class:`ValueError`, as scikit-learn and pandas
+callers expect; an unreachable server or a failed run does not.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "ForecastError",
+    "LabelError",
+    "ParameterError",
+    "ReportError",
+    "ServerError",
+    "SourceError",
+    "StoreError",
+    "WorkbenchError",
+]
+
+
+class WorkbenchError(Exception):
+    """Root of the package's errors; the CLI catches this one and exits 2 or 1."""
+
+    #: The CLI's exit status for this cause: 2 = bad input or configuration, 1 = a run failed.
+    exit_status = 2
+
+
+class ConfigError(WorkbenchError, ValueError):
+    """A configuration file or value that cannot be used; the message names the key."""
+
+
+class ParameterError(WorkbenchError, ValueError):
+    """A bad argument or notebook parameter: unknown name, wrong type, out of range."""
+
+
+class DataError(WorkbenchError, ValueError):
+    """Input data that breaks a contract: missing columns, bad timestamps, too little history."""
+
+
+class LabelError(DataError):
+    """An incident-log edit that would break the log (unknown service, overlap, bad times)."""
+
+
+class ForecastError(DataError):
+    """A series that cannot be forecast (too short, empty, all missing)."""
+
+
+class SourceError(WorkbenchError):
+    """A metric source that could not be reached or answered with an error (not bad data)."""
+
+    exit_status = 1
+
+
+class StoreError(WorkbenchError):
+    """The metric store could not be read or written."""
+
+    exit_status = 1
+
+
+class ReportError(WorkbenchError):
+    """A report run that cannot start: unknown notebooks, a bad or taken run id.
+
+    (A notebook that fails during a run is recorded in the run's result, not raised.)
+    """
+
+
+class ServerError(WorkbenchError):
+    """A throwaway test server (:mod:`workbench.testing`) did not start or answer."""
+
+    exit_status = 1

@@ -1,0 +1,165 @@
+"""A service's model features: seasonal residuals, cross-metric excess, trends and context,
+in robust z units (:class:`ServiceFeatures`), and which side of each is bad news.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench._util import MAD_TO_SIGMA
+from workbench.errors import DataError
+from workbench.features.context import context_flags
+
+__all__ = ["BAD_SIDE", "ServiceFeatures", "bad_deviation"]
+
+# --- model features ----------------------------------------------------------------------------
+
+#: Metrics that vary multiplicatively (residuals on a log scale); the rest are percentages.
+_LOG_METRICS = ("request_rate", "latency_p95", "latency_p99")
+
+#: Which side of each z-feature is bad news. Faster responses, fewer errors or memory freed by
+#: a restart are not incidents; traffic is bad news both ways (a drop, or a surge nobody planned).
+BAD_SIDE: dict[str, str] = {
+    "request_rate_z": "both",
+    "error_rate_z": "high",
+    "latency_p95_z": "high",
+    "latency_p99_z": "high",
+    "cpu_usage_z": "high",
+    "memory_usage_z": "high",
+    "cpu_excess_z": "high",
+    "memory_trend_z": "high",
+    "worst_z": "high",
+    "sustained_z": "high",
+}
+
+
+def bad_deviation(values: pd.Series, side: str) -> pd.Series:
+    """The part of a z-score that is bad news: ``|z|`` for ``both``, else the positive part."""
+    return values.abs() if side == "both" else values.clip(lower=0)
+_Z_CAP = 1000.0  # only guards against infinities; extremes must stay extreme
+
+
+class ServiceFeatures:
+    """Window features for the model: seasonal residuals, cross-metric excess, trends, context.
+
+    ``fit`` learns, from normal training windows only, the median and robust spread
+    of each metric per (weekday or weekend, hour) slot, and how CPU follows traffic.
+    ``transform`` turns windows into features, all in robust z units:
+
+    * ``<metric>_z``: residual against the slot's median (log scale for traffic and
+      latency), in units of the slot's robust spread;
+    * ``cpu_excess_z``: CPU above what the traffic explains (a runaway job at night);
+    * ``memory_trend_z``: memory change over the last 2 hours (a leak creeps);
+    * ``worst_z``: the largest bad-side deviation of any metric (see :data:`BAD_SIDE`);
+    * ``sustained_z``: the largest 1-hour mean bad-side deviation of any metric;
+    * ``hour``, ``weekday``, ``business_hours``, ``deploy``, ``campaign``, ``maintenance``.
+
+    A window with a missing metric gets NaN features and is not scored.
+
+    Parameters
+    ----------
+    trend_windows : int
+        Windows over which the memory trend is taken (8 x 15 min = 2 h).
+    sustain_windows : int
+        Windows averaged for ``sustained_z`` (4 x 15 min = 1 h).
+    """
+
+    def __init__(self, trend_windows: int = 8, sustain_windows: int = 4):
+        self.trend_windows = trend_windows
+        self.sustain_windows = sustain_windows
+
+    def _values(self, windows: pd.DataFrame) -> pd.DataFrame:
+        v = windows.copy()
+        for m in _LOG_METRICS:
+            if m in v:
+                v[m] = np.log1p(v[m].clip(lower=0))
+        return v
+
+    @staticmethod
+    def _slot(index: pd.DatetimeIndex) -> np.ndarray:
+        return (index.day_of_week >= 5).astype(int) * 24 + index.hour
+
+    def fit(self, windows: pd.DataFrame, events: pd.DataFrame | None = None, normal: pd.Series | None = None) -> ServiceFeatures:
+        """Learn slot baselines from the normal windows.
+
+        Parameters
+        ----------
+        windows
+            Contiguous windows (trends are differences between neighbouring windows,
+            so removed periods must not be cut out before they are computed).
+        normal
+            True for windows to learn from (incidents and planned events are False);
+            default: all.
+
+        Raises
+        ------
+        DataError
+            Fewer than 7 days of complete normal windows.
+        """
+        empty = [c for c in windows.columns if windows[c].isna().all()]
+        if empty:
+            raise DataError(f"metric(s) {empty} have no values at all; fix the source or drop them from the query")
+        normal = normal if normal is not None else pd.Series(True, index=windows.index)
+        clean = windows[normal.reindex(windows.index).fillna(False).to_numpy(dtype=bool)].dropna()
+        if clean.empty or clean.index[-1] - clean.index[0] < pd.Timedelta(days=7):
+            raise DataError(
+                "need at least 7 days of complete windows to learn daily and weekly baselines; "
+                f"got {len(clean)} windows"
+            )
+        self.metrics_ = list(windows.columns)
+        v = self._values(clean)
+        slot = self._slot(clean.index)
+        grouped = v.groupby(slot)
+        self.median_ = grouped.median()
+        spread = (v - self.median_.reindex(slot).to_numpy()).abs().groupby(slot).median() * MAD_TO_SIGMA
+        overall = (v - v.median()).abs().median() * MAD_TO_SIGMA
+        # A slot's spread never falls below a quarter of the metric's overall spread, nor to
+        # zero. Deliberately conservative (measured in benchmarks/RESULTS.md): a floor relative
+        # to the typical slot's spread caught one more traffic drop but raised false alerts more.
+        floor = np.maximum(overall * 0.25, 1e-6 * (v.abs().median() + 1))
+        self.spread_ = spread.clip(lower=floor, axis=1)
+        # Fall-back for slots unseen in training (e.g. no weekend yet): the metric's overall level.
+        self.overall_median_ = v.median()
+        self.overall_spread_ = np.maximum(overall, floor)
+        if "cpu_usage" in v and "request_rate" in v:
+            slope, intercept = np.polyfit(clean["request_rate"], clean["cpu_usage"], 1)
+            residual = clean["cpu_usage"] - (intercept + slope * clean["request_rate"])
+            self.cpu_fit_ = (float(slope), float(intercept), float(max(np.median(np.abs(residual)) * MAD_TO_SIGMA, 0.5)))
+        else:
+            self.cpu_fit_ = None
+        if "memory_usage" in clean:
+            trend = windows["memory_usage"].diff(self.trend_windows).reindex(clean.index).dropna()
+            self.memory_trend_spread_ = float(max(np.median(np.abs(trend)) * MAD_TO_SIGMA, 0.1))
+        self.feature_names_ = list(self.transform(windows.iloc[:2], events).columns)
+        return self
+
+    def transform(self, windows: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Features per window (NaN where a metric is missing); causal: only past windows are used."""
+        absent = [m for m in self.metrics_ if m not in windows.columns]
+        if absent:
+            raise DataError(f"metric(s) {absent} were in the training data but are missing now")
+        v = self._values(windows[self.metrics_])
+        slot = self._slot(windows.index)
+        median = self.median_.reindex(slot).set_axis(windows.index)
+        spread = self.spread_.reindex(slot).set_axis(windows.index)
+        median = median.fillna(self.overall_median_)
+        spread = spread.fillna(self.overall_spread_)
+        out = ((v - median) / spread).clip(-_Z_CAP, _Z_CAP).add_suffix("_z")
+        if self.cpu_fit_ is not None:
+            slope, intercept, scale = self.cpu_fit_
+            excess = (windows["cpu_usage"] - (intercept + slope * windows["request_rate"])) / scale
+            out["cpu_excess_z"] = excess.clip(-_Z_CAP, _Z_CAP)
+        if "memory_usage" in windows:
+            trend = windows["memory_usage"].diff(self.trend_windows) / self.memory_trend_spread_
+            out["memory_trend_z"] = trend.clip(-_Z_CAP, _Z_CAP)
+        # The largest deviation of any one metric: a window extreme in a single metric
+        # (an error burst) must stand out to the forest as much as one odd in several.
+        bad = pd.DataFrame({c: bad_deviation(out[c], BAD_SIDE.get(c, "both")) for c in out.columns})
+        out["worst_z"] = bad.max(axis=1, skipna=False)
+        # Sustained deviation: the largest 1-hour mean bad-side deviation of any metric. Noise
+        # averages out over four windows; a creeping dependency or a partial outage does not.
+        # (A rolling minimum, which forgets a lone spike sooner, measured worse on the sample.)
+        out["sustained_z"] = bad.rolling(self.sustain_windows, min_periods=self.sustain_windows).mean().max(axis=1, skipna=False)
+        flags = context_flags(windows.index, events if events is not None else pd.DataFrame(columns=["type"]))
+        return pd.concat([out, flags], axis=1)

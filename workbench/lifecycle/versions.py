@@ -1,0 +1,67 @@
+"""Model versions on disk: save, list, load. Each save is a new version; nothing is overwritten.
+
+``models/<service>/<version>/`` holds ``model.joblib`` and ``metadata.json``. A save
+is written into a temporary folder and renamed into place, so a crash never leaves
+a half-written version, and a failed run never replaces a good model. ``latest``
+is the newest complete version (promotion and rollback come with retraining).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import joblib
+
+from workbench.config import Config
+from workbench.errors import DataError
+
+__all__ = ["list_versions", "load_model", "save_model"]
+
+
+def _folder(config: Config, service: str) -> Path:
+    return config.path("models") / config.check_service(service)
+
+
+def save_model(config: Config, model, metadata: dict) -> Path:
+    """Store ``model`` with ``metadata`` as a new version; return its folder."""
+    folder = _folder(config, model.service)
+    folder.mkdir(parents=True, exist_ok=True)
+    version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+    tmp = folder / f".{version}.tmp"
+    tmp.mkdir()
+    try:
+        joblib.dump(model, tmp / "model.joblib")
+        (tmp / "metadata.json").write_text(json.dumps({"version": version, **metadata}, indent=2, default=str))
+        os.replace(tmp, folder / version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder / version
+
+
+def list_versions(config: Config, service: str) -> list[dict]:
+    """Metadata of every complete version, oldest first."""
+    folder = _folder(config, service)
+    if not folder.is_dir():
+        return []
+    out = []
+    for meta in sorted(folder.glob("*/metadata.json")):
+        out.append(json.loads(meta.read_text()))
+    return out
+
+
+def load_model(config: Config, service: str, version: str | None = None):
+    """The model of ``version`` (default: the newest)."""
+    versions = list_versions(config, service)
+    if not versions:
+        raise DataError(f"no saved model for {service} in {_folder(config, service)}")
+    chosen = version or versions[-1]["version"]
+    path = _folder(config, service) / chosen / "model.joblib"
+    if not path.is_file():
+        raise DataError(f"no model version {chosen!r} for {service}")
+    return joblib.load(path)

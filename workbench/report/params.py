@@ -1,0 +1,133 @@
+"""Notebook parameters: find the numbered notebooks, read each one's ``parameters`` cell
+(``name: type = value  # help``), type the values given on the command line, and check
+them against the config before anything runs.
+
+Unknown names, mistyped values, unknown services or sources, bad windows or ranges are a
+:class:`~workbench.errors.ParameterError`. Names that look like secrets are refused
+outright, because papermill writes parameters into the executed notebook.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import papermill
+import yaml
+
+from workbench.config import Config
+from workbench.errors import ConfigError, DataError, ParameterError, ReportError
+from workbench.settings import parse_window
+
+__all__ = ["check_values", "coerce_parameters", "discover_notebooks", "notebook_parameters"]
+
+_SECRET_NAME = re.compile(r"(?i)(token|password|passwd|secret|api_?key|credential|routing_key)")
+
+
+def discover_notebooks(config: Config, names: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``) in order, or those named.
+
+    A name may be the file name, its stem (``01_explore``) or its number (``01``).
+    """
+    folder = config.path("notebooks")
+    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if not names:
+        if not found:
+            raise ReportError(f"no numbered notebooks in {folder}")
+        return found
+    chosen = []
+    for name in names:
+        stem = Path(name).stem
+        match = [p for p in found if p.stem == stem or p.stem.split("_", 1)[0] == stem]
+        if len(match) != 1:
+            choices = ", ".join(p.stem for p in found)
+            raise ReportError(f"no single notebook matches {name!r}; choose from: {choices}")
+        chosen.append(match[0])
+    return chosen
+
+
+def notebook_parameters(path: Path) -> dict[str, dict]:
+    """The parameters a notebook declares: ``{name: {"type", "default", "help"}}``."""
+    raw = papermill.inspect_notebook(str(path))
+    return {
+        name: {"type": spec.get("inferred_type_name") or "None", "default": spec.get("default"), "help": spec.get("help", "")}
+        for name, spec in raw.items()
+    }
+
+
+def _coerce(name: str, value: str, type_name: str):
+    type_name = type_name.replace(" ", "")
+    if type_name in ("str", "None"):
+        return value
+    try:
+        if type_name == "int":
+            return int(value)
+        if type_name == "float":
+            return float(value)
+        if type_name == "bool":
+            lowered = value.strip().lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError(value)
+        if type_name.startswith(("list", "dict")):
+            parsed = yaml.safe_load(value)
+            expected = list if type_name.startswith("list") else dict
+            if not isinstance(parsed, expected):
+                raise ValueError(value)
+            return parsed
+    except (ValueError, yaml.YAMLError):
+        raise ParameterError(f"parameter {name}={value!r} is not a valid {type_name}") from None
+    return value
+
+
+def coerce_parameters(notebooks: list[Path], raw: dict[str, str]) -> dict[Path, dict]:
+    """Check ``raw`` (strings from the command line) against what each notebook declares.
+
+    Returns the typed parameters for each notebook: a name goes only to the
+    notebooks that declare it.
+
+    Raises
+    ------
+    ParameterError
+        A name that looks like a secret, a name no notebook declares, or a value
+        that does not parse as the declared type.
+    """
+    for name in raw:
+        if _SECRET_NAME.search(name):
+            raise ParameterError(
+                f"parameter {name!r} looks like a secret; papermill writes parameters into the executed "
+                "notebook, so secrets must come from the environment (see README, Configuration)"
+            )
+    declared = {path: notebook_parameters(path) for path in notebooks}
+    known = {name for params in declared.values() for name in params}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        listing = ", ".join(sorted(known)) or "none"
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; the selected notebooks take: {listing}")
+    return {
+        path: {name: _coerce(name, value, params[name]["type"]) for name, value in raw.items() if name in params}
+        for path, params in declared.items()
+    }
+
+
+def check_values(config: Config, raw: dict[str, str]) -> None:
+    """Check the values of the shared parameters the configuration can judge.
+
+    ``service``, ``source``, ``window``, ``start`` and ``end`` mean the same in
+    every notebook, so a wrong one fails here, not minutes into a run.
+    """
+    from workbench._registry import SOURCES
+    from workbench.sources import time_range
+
+    try:
+        if raw.get("service"):
+            config.check_service(raw["service"])
+        if raw.get("source"):
+            SOURCES.check(raw["source"])
+        if raw.get("window"):
+            parse_window(raw["window"])
+        time_range(raw.get("start"), raw.get("end"))
+    except (ConfigError, DataError, ValueError) as exc:
+        raise ParameterError(str(exc)) from None

@@ -1,0 +1,241 @@
+"""The 02 notebook's workflow: the incident labeller in JupyterLab, or its static summary
+when ``workbench report`` runs the notebook headless (``WORKBENCH_HEADLESS=1``).
+
+:class:`~workbench.labels.labeller.Labeller` holds the logic; :class:`LabellerWidget`
+only wires ipywidgets to it. The review queue's candidates are the old rules' and the
+hybrid's alerts (:func:`candidates`), computed here so that the labels stage never
+imports detection.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
+
+from workbench.config import Config
+from workbench.errors import DataError, LabelError
+from workbench.evaluate.replay import run_service
+from workbench.features.windows import to_windows
+from workbench.labels.incidents import SEVERITIES, in_range, read_events
+from workbench.labels.labeller import FLAGGED_COLUMNS, Labeller
+from workbench.labels.log import IncidentLog
+from workbench.present.headline import show_headline
+from workbench.present.plots import metrics_timeline
+from workbench.sources import load_service, time_range
+
+__all__ = ["HEADLESS_ENV", "LabellerWidget", "candidates", "headless", "label_summary", "labelling"]
+
+HEADLESS_ENV = "WORKBENCH_HEADLESS"
+
+
+def headless() -> bool:
+    """True when a report run (not a person) executes the notebook."""
+    return os.environ.get(HEADLESS_ENV) == "1"
+
+
+def candidates(config: Config, service: str, samples: pd.DataFrame) -> pd.DataFrame:
+    """Windows the old rules or the model flag for ``service``: ``start, end, source, confidence, rules``.
+
+    Runs the three systems for this one service (seconds) and keeps the union of
+    the baseline's and the hybrid's alerts, earliest first. With too little history
+    for a model (see ``model.min_train``) the queue is empty rather than an error.
+    """
+    incidents = IncidentLog.open(config).frame()
+    events = read_events(config.path("events"))
+    try:
+        run = run_service(config, service, samples, incidents, events)
+    except DataError:
+        return pd.DataFrame(columns=FLAGGED_COLUMNS)
+    both = pd.concat([run.alerts["baseline"], run.alerts["hybrid"]], ignore_index=True)
+    return both[FLAGGED_COLUMNS].sort_values("start").reset_index(drop=True)
+
+
+class LabellerWidget:
+    """ipywidgets over a :class:`Labeller`; every button calls one Labeller method."""
+
+    def __init__(self, labeller: Labeller):
+        import ipywidgets as w
+
+        self.labeller = labeller
+        stamps = list(labeller.windows.index) + [labeller.windows.index[-1] + pd.Timedelta("15min")]
+        self.range = w.SelectionRangeSlider(
+            options=[(f"{t:%a %d %b %H:%M}", t) for t in stamps],
+            index=(stamps.index(labeller.windows.index[-4]) if len(stamps) > 4 else 0, len(stamps) - 1),
+            description="range",
+            layout=w.Layout(width="95%"),
+        )
+        self.severity = w.Dropdown(options=list(SEVERITIES), value="major", description="severity")
+        self.cause = w.Text(description="cause", placeholder="what broke, in a few words")
+        self.resolution = w.Text(description="resolution")
+        self.who = w.Text(description="labelled by", value=os.environ.get("USER", ""))
+        self.incident = w.Dropdown(description="incident", options=[])
+        self.add_button = w.Button(description="Add incident", button_style="success")
+        self.update_button = w.Button(description="Update incident")
+        self.delete_button = w.Button(description="Delete incident", button_style="danger")
+        self.undo_button = w.Button(description="Undo")
+        self.reason = w.Text(description="reason", placeholder="why it is not an incident")
+        self.review = w.HTML()
+        self.accept_button = w.Button(description="Accept as incident", button_style="success")
+        self.dismiss_button = w.Button(description="Dismiss")
+        self.skip_button = w.Button(description="Skip")
+        self.status = w.HTML()
+        self.plot = w.Output()
+        self.range.observe(self._on_range, names="value")
+        for button, action in (
+            (self.add_button, self._add),
+            (self.update_button, self._update),
+            (self.delete_button, self._delete),
+            (self.undo_button, self._undo),
+            (self.accept_button, self._accept),
+            (self.dismiss_button, self._dismiss),
+            (self.skip_button, self._skip),
+        ):
+            button.on_click(lambda _b, act=action: self._run(act))
+        self.view = w.VBox(
+            [
+                self.plot,
+                self.range,
+                w.HBox([self.severity, self.cause]),
+                w.HBox([self.resolution, self.who]),
+                w.HBox([self.add_button, self.incident, self.update_button, self.delete_button, self.undo_button]),
+                w.HTML("<b>Review queue</b>: windows the rules or the model flagged that nobody labelled yet"),
+                self.review,
+                w.HBox([self.accept_button, self.reason, self.dismiss_button, self.skip_button]),
+                self.status,
+            ]
+        )
+        self.labeller.select(*self.range.value)
+        self._refresh("ready")
+
+    def _on_range(self, change) -> None:
+        self._run(lambda: self._select(change["new"]))
+
+    def _select(self, value) -> None:
+        self.labeller.select(*value)
+
+    def _add(self) -> str:
+        return f"added {self.labeller.add(self.severity.value, self.cause.value, self.resolution.value, self.who.value)}"
+
+    def _update(self) -> str:
+        if not self.incident.value:
+            raise LabelError("pick an incident to update")
+        self.labeller.update(self.incident.value, severity=self.severity.value, cause=self.cause.value, resolution=self.resolution.value)
+        return f"updated {self.incident.value}"
+
+    def _delete(self) -> str:
+        if not self.incident.value:
+            raise LabelError("pick an incident to delete")
+        self.labeller.delete(self.incident.value)
+        return f"deleted {self.incident.value}"
+
+    def _undo(self) -> str:
+        return f"undid {self.labeller.undo()}"
+
+    def _accept(self) -> str:
+        return f"accepted as {self.labeller.accept(self.severity.value, self.cause.value, self.who.value)}"
+
+    def _dismiss(self) -> str:
+        self.labeller.dismiss(self.reason.value, self.who.value)
+        return "dismissed"
+
+    def _skip(self) -> str:
+        self.labeller.skip()
+        return "skipped"
+
+    def _run(self, action, redraw: bool = True) -> None:
+        try:
+            message = action()
+        except LabelError as exc:
+            self.status.value = f"<span style='color:#cf222e'>{exc}</span>"
+            return
+        self._refresh(message, redraw)
+
+    def _refresh(self, message: str | None, redraw: bool = True) -> None:
+        ids = self.labeller.incidents()["id"].tolist()
+        self.incident.options = ids
+        self.incident.value = ids[-1] if ids else None
+        row = self.labeller.queue()
+        if row.empty:
+            self.review.value = "<i>nothing left to review</i>"
+        else:
+            first = row.iloc[0]
+            conf = f", confidence {first['confidence']:.0f}" if pd.notna(first["confidence"]) else ""
+            rules = f", rules {first['rules']}" if first["rules"] else ""
+            self.review.value = f"{len(row)} to review; next: {first['start']:%a %d %b %H:%M} to {first['end']:%H:%M} ({first['source']}{conf}{rules})"
+        if message:
+            self.status.value = f"<span style='color:#1a7f37'>{message}</span> · saved to {self.labeller.log.path.name}"
+        if redraw:
+            self.plot.clear_output(wait=True)
+            with self.plot:
+                fig = self.figure()
+                display(fig)
+                plt.close(fig)
+
+    def figure(self):
+        """The metrics with incidents and events shaded and the selection outlined."""
+        fig = metrics_timeline(self.labeller.windows, self.labeller.incidents(), self.labeller.events, title=f"{self.labeller.service}: select a range, then label it")
+        for ax in fig.axes:
+            ax.axvspan(*self.labeller.selection, facecolor="none", edgecolor="#000", lw=1.2, ls="--")
+        return fig
+
+    def _ipython_display_(self) -> None:
+        display(self.view)
+
+
+def label_summary(config: Config, service: str, windows: pd.DataFrame) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """What a report shows instead of the labeller: headline counts, incidents by kind and month, the log."""
+    labels = IncidentLog.open(config)
+    log = labels.frame()
+    kind = log["cause"].str.split(":").str[0].str.strip()
+    table = log.assign(kind=kind, month=log["start"].dt.strftime("%Y-%m")).pivot_table(
+        index="kind", columns="month", values="id", aggfunc="count", fill_value=0
+    )
+    dismissed = labels.dismissed()
+    mine = in_range(log, service, windows.index[0], windows.index[-1])
+    headline = {
+        "incidents labelled": int(len(log)),
+        "services": int(log["service"].nunique()),
+        f"{service} incidents in range": int(len(mine)),
+        "dismissed candidates": int(len(dismissed)),
+        "labelled by": ", ".join(sorted(set(log["labelled_by"]) - {""})) or "-",
+    }
+    by_service = log.groupby("service")["id"].count().rename("incidents").to_frame()
+    return headline, table, by_service
+
+
+class _Summary:
+    def __init__(self, config, service, windows, events):
+        self.args = (config, service, windows, events)
+
+    def _ipython_display_(self) -> None:
+        config, service, windows, events = self.args
+        headline, by_kind, by_service = label_summary(config, service, windows)
+        show_headline(headline, by_kind)
+        display(by_service)
+        incidents = in_range(IncidentLog.open(config).frame(), service, windows.index[0], windows.index[-1])
+        fig = metrics_timeline(windows, incidents, events, title=f"{service}: labelled incidents (red) and events")
+        display(fig)
+        plt.close(fig)
+
+
+def labelling(config: Config, service: str, source: str = "", start: str = "", end: str = ""):
+    """The labeller for ``service`` in JupyterLab, or its static summary in a headless report.
+
+    ``start`` empty means 14 days before ``end``; ``end`` empty means the end of the
+    data. Display the returned object (make it the cell's last expression).
+    """
+    config.check_service(service)
+    lo, hi = time_range(start, end)
+    # The whole history: the model behind the review queue needs weeks of it.
+    samples = load_service(config, service, source=source, end=hi)
+    lo = lo if lo is not None else samples.index[-1] - pd.Timedelta(days=14)
+    windows = to_windows(samples[samples.index >= lo], config.window, config.max_fill)
+    events = in_range(read_events(config.path("events")), service, windows.index[0], windows.index[-1])
+    if headless():
+        return _Summary(config, service, windows, events)
+    flagged = candidates(config, service, samples)
+    flagged = flagged[flagged["end"] > windows.index[0]].reset_index(drop=True)
+    return LabellerWidget(Labeller(IncidentLog.open(config), service, windows, events, flagged))
