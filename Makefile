@@ -25,6 +25,7 @@ test: setup
 
 ## Time the report suite; measure detection, forecasting and Prometheus pulls; record all in benchmarks/RESULTS.md
 bench: setup
+	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_detection.py
 	$(BIN)/python benchmarks/bench_forecast.py

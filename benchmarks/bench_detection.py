@@ -103,7 +103,7 @@ def sample_section() -> tuple[list[str], object]:
     ]
     for threshold in (90, 75, 60, 50, 25):
         alerts = [route_hybrid(run, config, threshold) for run in evaluation.runs.values()]
-        res = compare({"baseline": evaluation.alerts["baseline"], "hybrid": pd.concat(alerts, ignore_index=True)}, evaluation.incidents, evaluation.start, evaluation.end)
+        res = compare({"baseline": evaluation.alerts["baseline"], "hybrid": pd.concat(alerts, ignore_index=True)}, evaluation.incidents, evaluation.start, evaluation.end, window=config.window)
         h = res["hybrid"]
         lines.append(f"| {threshold} | {h['alerts_per_week']} | {h['fp_share']:.0%} | {len(h['missed_incidents'])} | {len(res['summary']['regressions'])} |")
     return lines, evaluation

@@ -52,6 +52,7 @@ def _shown(path: Path) -> str:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from workbench.contracts import NotebookStatus
     from workbench.report.runner import run_report
 
     config = _load_config(args.config)
@@ -63,7 +64,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=lambda line: print(line, file=sys.stderr)
     )
     if not result.ok:
-        failed = [nb for nb in result.notebooks if nb.status != "ok"]
+        failed = [nb for nb in result.notebooks if nb.status != NotebookStatus.OK]
         for nb in failed:
             print(f"FAILED {nb.name}: {nb.error}", file=sys.stderr)
             if nb.executed:
@@ -91,7 +92,8 @@ def _cmd_params(args: argparse.Namespace) -> int:
     for path in discover_notebooks(config, args.notebooks):
         print(f"{path.stem}:")
         for name, spec in notebook_parameters(path).items():
-            print(f"  {name}: {spec['type']} = {spec['default']}  # {spec['help']}")
+            choices = f" (one of: {', '.join(spec['choices'])})" if spec["choices"] else ""
+            print(f"  {name}: {spec['type']} = {spec['default']}  # {spec['help']}{choices}")
     return 0
 
 

@@ -17,6 +17,8 @@ Handling of untidy input, the same for every source:
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pandas as pd
 
 from workbench._util import to_utc
@@ -24,6 +26,12 @@ from workbench.errors import DataError
 
 __all__ = [
     "ALERT_COLUMNS",
+    "AlertAction",
+    "AlertSource",
+    "CapacityAction",
+    "NotebookStatus",
+    "Seasonality",
+    "Side",
     "CANONICAL_METRICS",
     "CAPACITY_RESOURCES",
     "EVENT_COLUMNS",
@@ -55,6 +63,57 @@ METRIC_UNITS: dict[str, str] = {
 
 #: The resources a capacity plan covers; CPU and memory are percentages of what is provisioned.
 CAPACITY_RESOURCES: tuple[str, ...] = ("cpu_usage", "memory_usage", "request_rate")
+
+
+
+# Modes as enums: a typo is an error (``Side("hgih")`` raises ValueError), never a silently
+# different run. StrEnum members equal their values, so frames and JSON read the same.
+class AlertAction(StrEnum):
+    """What an alert asks of a person (DESIGN.md, "Alerts")."""
+
+    PAGE = "page"
+    INVESTIGATE = "investigate"
+    PAGE_WITH_CONTEXT = "page_with_context"
+
+
+class AlertSource(StrEnum):
+    """Which verdicts raised an alert."""
+
+    RULE = "rule"
+    MODEL = "model"
+    BOTH = "both"
+
+
+class Side(StrEnum):
+    """Which side of a deviation is bad news."""
+
+    HIGH = "high"
+    LOW = "low"
+    BOTH = "both"
+
+
+class NotebookStatus(StrEnum):
+    """How one notebook of a report run ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+
+
+class CapacityAction(StrEnum):
+    """What a capacity plan recommends for one service and resource."""
+
+    UPSIZE = "upsize"
+    DOWNSIZE = "downsize"
+    KEEP = "keep"
+    UNCONFIGURED = "no capacity configured"
+
+
+class Seasonality(StrEnum):
+    """Which seasons a forecast could use (weekly needs two weeks of history)."""
+
+    DAILY_AND_WEEKLY = "daily and weekly"
+    DAILY = "daily only"
+
 
 LONG_COLUMNS = ["timestamp", "service", "metric", "value"]
 INCIDENT_COLUMNS = ["id", "service", "start", "end", "severity", "cause", "resolution", "labelled_by"]

@@ -1,23 +1,25 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from workbench.alerting.policy import window_verdicts
 from workbench.alerting.postprocess import group_alerts
+from workbench.detect.base import VerdictKind, model_verdicts, verdict_frame
+from workbench.errors import DataError
 from workbench.settings import RoutingSettings
 
 INDEX = pd.date_range("2026-01-05T00:00Z", periods=16, freq="15min")
 
 
 def verdicts(model_conf=None, rules=None, planned=None):
-    model = pd.DataFrame({"confidence": model_conf}, index=INDEX) if model_conf is not None else None
-    fire = None
+    sources = []
+    if model_conf is not None:
+        sources.append(model_verdicts(pd.Series(model_conf, index=INDEX), "15min", threshold=75))
     if rules:
-        fire = pd.DataFrame(
-            {"rules": list(rules.values()), "first_fire": [INDEX[i] + pd.Timedelta("3min") for i in rules]},
-            index=INDEX[list(rules)],
-        )
+        first = [INDEX[i] + pd.Timedelta("3min") for i in rules]
+        sources.append(verdict_frame(INDEX[list(rules)], VerdictKind.RULE, True, detail=list(rules.values()), first_seen=first))
     plan = pd.Series(planned, index=INDEX) if planned is not None else None
-    return window_verdicts(INDEX, "15min", model, fire, plan, investigate_confidence=75)
+    return window_verdicts(INDEX, "15min", sources, plan)
 
 
 def conf(*hot):
@@ -78,3 +80,28 @@ def test_persistence_drops_one_window_blips_and_delays_the_verdict():
     assert alerts.iloc[0]["detected_at"] == INDEX[9]  # known when the second window closes
     ruled = group_alerts("svc", verdicts(conf(), {3: "error_burst"}), settings)
     assert len(ruled) == 1  # a rule needs no persistence
+
+
+def test_sources_of_one_kind_combine_and_rules_are_not_special():
+    # Two rule sets and two models: any flag counts, names join, the earliest firing and
+    # the highest confidence win; the order of the sources does not matter.
+    a = verdict_frame(INDEX[[2]], VerdictKind.RULE, True, detail="a", first_seen=INDEX[2] + pd.Timedelta("9min"))
+    b = verdict_frame(INDEX[[2]], VerdictKind.RULE, True, detail="b", first_seen=INDEX[2] + pd.Timedelta("1min"))
+    m1 = model_verdicts(pd.Series(conf(2), index=INDEX), "15min", threshold=75)
+    m2 = model_verdicts(pd.Series(conf(), index=INDEX) + 85, "15min", threshold=99)
+    v = window_verdicts(INDEX, "15min", [a, m1, b, m2])
+    assert (v.loc[INDEX[2], "rules"], v.loc[INDEX[2], "first_fire"]) == ("a,b", INDEX[2] + pd.Timedelta("1min"))
+    assert v.loc[INDEX[2], "confidence"] == 95.0 and v["model"].tolist() == [i == 2 for i in range(len(INDEX))]
+    assert window_verdicts(INDEX, "15min", [m2, b, m1, a])["model"].equals(v["model"])
+
+
+@pytest.mark.parametrize(
+    "frame, message",
+    [
+        (pd.DataFrame({"flag": [True]}, index=INDEX[:1]), "missing"),
+        (pd.concat([verdict_frame(INDEX[:1], "rule", True, detail="r"), verdict_frame(INDEX[1:2], "model", True)]), "one kind"),
+    ],
+)
+def test_a_bad_verdict_frame_is_named(frame, message):
+    with pytest.raises(DataError, match=message):
+        window_verdicts(INDEX, "15min", [frame])

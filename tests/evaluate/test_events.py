@@ -32,7 +32,7 @@ def alerts(*spans):
 
 
 def test_golden_metrics():
-    result = event_metrics(alerts((70, 90, 75), (300, 315, 300), (590, 700, 595)), INCIDENTS, T, T + pd.Timedelta(days=7))
+    result = event_metrics(alerts((70, 90, 75), (300, 315, 300), (590, 700, 595)), INCIDENTS, T, T + pd.Timedelta(days=7), window="15min")
     assert result["alerts"] == 3 and result["alerts_per_week"] == 3.0
     assert result["fp_share"] == round(1 / 3, 3) and result["false_alerts"] == 1
     assert result["missed_incidents"] == []
@@ -43,7 +43,7 @@ def test_golden_metrics():
 def test_missed_and_regressions():
     base = alerts((70, 90, 75), (610, 620, 610))
     hybrid = alerts((70, 90, 62))
-    result = compare({"baseline": base, "model": hybrid, "hybrid": hybrid}, INCIDENTS, T, T + pd.Timedelta(days=7))
+    result = compare({"baseline": base, "model": hybrid, "hybrid": hybrid}, INCIDENTS, T, T + pd.Timedelta(days=7), window="15min")
     assert result["hybrid"]["missed_incidents"] == ["I2"]
     assert result["summary"]["regressions"] == ["I2"]
     assert result["hybrid"]["volume_change"] == -0.5
@@ -54,4 +54,4 @@ def test_missed_and_regressions():
 
 def test_another_services_alert_does_not_count():
     other = alerts((70, 90, 75)).assign(service="b")
-    assert event_metrics(other, INCIDENTS, T, T + pd.Timedelta(days=7))["missed_incidents"] == ["I1", "I2"]
+    assert event_metrics(other, INCIDENTS, T, T + pd.Timedelta(days=7), window="15min")["missed_incidents"] == ["I1", "I2"]

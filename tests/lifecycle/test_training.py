@@ -64,10 +64,10 @@ def test_features_need_a_week(checkout):
         ServiceFeatures().fit(windows.iloc[: 96 * 3], events)
 
 
-def test_incidents_are_kept_out_of_training(checkout):
+def test_incidents_are_kept_out_of_training(checkout, project):
     windows, incidents, _ = checkout
     mine = incidents[incidents["service"] == "checkout"]
-    kept = remove_incidents(windows, mine, "1h")
+    kept = remove_incidents(windows, mine, "1h", window=project.window)
     for inc in mine.itertuples():
         assert kept.loc[inc.start - pd.Timedelta("45min") : inc.end + pd.Timedelta("45min")].empty
 

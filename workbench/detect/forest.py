@@ -29,6 +29,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.ensemble import IsolationForest
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from workbench.detect.base import ScoreDirection
 from workbench.detect.calibration import TailCalibrator
 from workbench.errors import DataError
 
@@ -72,6 +73,9 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         ``score_samples`` value at which the confidence equals ``alarm_confidence``.
     """
 
+    #: scikit-learn's convention: :meth:`score_samples` is a log10 tail probability.
+    score_direction = ScoreDirection.LOWER_IS_ABNORMAL
+
     def __init__(
         self,
         n_estimators: int = 100,
@@ -103,7 +107,7 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         columns = list(X.columns) if hasattr(X, "columns") else None
         X = self._check(X, reset=True)
         if X.shape[0] < 50:
-            raise DataError(f"need at least 50 training rows to fit, got {X.shape[0]}")
+            raise DataError(f"need at least 50 training rows to fit, got {X.shape[0]} sample{'' if X.shape[0] == 1 else 's'}")
         if not 0 < self.alarm_confidence < 100:
             raise ValueError(f"alarm_confidence must be in (0, 100), got {self.alarm_confidence}")
         if self.confidence_period < 1:

@@ -1,15 +1,18 @@
 """Causal anomaly scores for one series: robust voices, a likelihood layer, suppression.
 
-Used for single metric streams (``workbench nab detect``). A score at row ``t``
-uses only rows up to ``t``: every statistic is a trailing window shifted past the
-current row, and the sampling step is read from the first rows only.
+Used for single metric streams (``workbench nab detect``). Scores are
+:class:`SeriesDetector`'s ``score_samples``, in [0, 1], higher = more abnormal
+(:attr:`~workbench.detect.base.ScoreDirection.HIGHER_IS_ABNORMAL`, as in river).
+A score at row ``t`` uses only rows up to ``t``: every statistic is a trailing
+window shifted past the current row, and the sampling step is read from the
+first rows only.
 
 The stages, each a function below:
 
 1. **Voices**, robust z-scores of the current value against a trailing median and
    MAD (``history`` rows): the level, the change from the previous row, and (once
    three weeks of history exist) the change against the same time a week earlier.
-   Optionally a fourth voice: an :class:`~workbench.detectors.IsolationForestDetector`
+   Optionally a fourth voice: an :class:`~workbench.detect.forest.IsolationForestDetector`
    over the three z-scores, retrained daily on the trailing rows.
 2. **Likelihood** per voice (Numenta's anomaly likelihood): the mean of the last
    ``short`` z-scores against the mean and spread of the last ``long`` ones, as a
@@ -30,9 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
+from workbench.detect.base import ScoreDirection
 from workbench.detect.forest import IsolationForestDetector
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 
 __all__ = ["SeriesDetector", "likelihood", "new_range", "robust_z", "suppress_repeats"]
 
@@ -84,8 +89,23 @@ def suppress_repeats(scores: np.ndarray, alarm: float, rows: int, damp: float = 
     return out
 
 
+def _one_series(X) -> pd.Series:
+    """The values of a one-column ``X`` as a float Series with a fresh 0..n-1 index."""
+    try:
+        values = np.asarray(X, dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"the series must be numbers: {exc}") from None
+    if values.ndim != 2 or values.shape[1] != 1:
+        raise DataError(f"one series: X must have shape (n_samples, 1), got {values.shape}")
+    return pd.Series(values[:, 0])
+
+
 class SeriesDetector(BaseEstimator):
-    """Causal anomaly scores in [0, 1] for one series (higher = more abnormal).
+    """Causal anomaly scores in [0, 1] for one series (higher = more abnormal, as in river).
+
+    ``fit`` learns nothing from the data: every baseline is a trailing window of the
+    stream being scored, so :meth:`score_samples` scores the rows it is given as one
+    stream, each row against the rows before it.
 
     Parameters
     ----------
@@ -105,7 +125,15 @@ class SeriesDetector(BaseEstimator):
         Add the Isolation Forest over the voices (retrained daily on the past).
     random_state : int or None
         Seed of the forest voice.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Always 1: one series.
     """
+
+    #: :meth:`score_samples` is a probability-like score: 0 normal, 1 as abnormal as can be.
+    score_direction = ScoreDirection.HIGHER_IS_ABNORMAL
 
     def __init__(
         self,
@@ -129,35 +157,65 @@ class SeriesDetector(BaseEstimator):
         self.forest_voice = forest_voice
         self.random_state = random_state
 
-    def score(self, timestamps, values) -> np.ndarray:
-        """Score every row, causally.
+    def fit(self, X, y=None) -> SeriesDetector:
+        """Check the parameters and that ``X`` is one series; learns nothing from its values.
+
+        Raises
+        ------
+        ParameterError
+            A window length below 1, a negative ``suppress`` or ``margin``, or an
+            ``alarm`` outside (0, 1].
+        DataError
+            ``X`` is not one column of numbers.
+        """
+        for name in ("history", "min_history", "short", "long"):
+            if getattr(self, name) < 1:
+                raise ParameterError(f"{name} must be at least 1 row, got {getattr(self, name)}")
+        if self.suppress < 0 or self.margin < 0:
+            raise ParameterError(f"suppress and margin must be non-negative, got {self.suppress} and {self.margin}")
+        if not 0 < self.alarm <= 1:
+            raise ParameterError(f"alarm is a score in (0, 1], got {self.alarm}")
+        _one_series(X)
+        self.n_features_in_ = 1
+        return self
+
+    def score_samples(self, X, timestamps=None) -> np.ndarray:
+        """Score every row of one series, causally; higher = more abnormal, in [0, 1].
 
         Parameters
         ----------
-        timestamps
-            Sample times. Rows are scored in the order given, as a stream; the times
-            only set the weekly lag (from the median step of the first rows), so a
-            clock jump or a repeated timestamp in real data does not stop scoring.
-        values
-            The series; NaN rows score 0 and do not move the baselines.
+        X : array-like of shape (n_samples, 1)
+            The series, rows in stream order; NaN rows score 0 and do not move the baselines.
+        timestamps : sequence of times, optional
+            Sample times, one per row; by default ``X``'s index if it is a
+            :class:`~pandas.DatetimeIndex`, else none. They only set the weekly lag
+            (from the median step of the first rows), so a clock jump or a repeated
+            timestamp in real data does not stop scoring; without them there is no
+            weekly voice.
 
         Raises
         ------
         DataError
-            Lengths differ, a timestamp does not parse, or no value is finite.
+            ``X`` is not one column of numbers, lengths differ, a timestamp does not
+            parse, or no value is finite.
         """
-        try:
-            ts = pd.to_datetime(pd.Series(timestamps), format="mixed").reset_index(drop=True)
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"timestamps: {exc}") from None
-        s = pd.Series(np.asarray(values, dtype=float))
-        if len(ts) != len(s):
-            raise DataError(f"{len(ts)} timestamps for {len(s)} values")
+        check_is_fitted(self, "n_features_in_")
+        s = _one_series(X)
+        if timestamps is None and isinstance(getattr(X, "index", None), pd.DatetimeIndex):
+            timestamps = X.index
+        ts = None
+        if timestamps is not None:
+            try:
+                ts = pd.to_datetime(pd.Series(timestamps), format="mixed").reset_index(drop=True)
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"timestamps: {exc}") from None
+            if len(ts) != len(s):
+                raise DataError(f"{len(ts)} timestamps for {len(s)} values")
         if s.notna().sum() == 0:
             raise DataError("the series has no finite values")
         z = [robust_z(s, self.history, self.min_history), robust_z(s.diff(), self.history, self.min_history)]
         voices = [likelihood(v, self.short, self.long, self.min_history) for v in z]
-        week = self._rows_per_week(ts)
+        week = self._rows_per_week(ts) if ts is not None else None
         if week is not None:
             weekly = robust_z(s - s.shift(week), self.history, self.min_history)
             z.append(weekly)
@@ -167,11 +225,16 @@ class SeriesDetector(BaseEstimator):
             voice[: 3 * week] = 0.0
             voices.append(voice)
         if self.forest_voice:
-            voices.append(self._forest(np.column_stack([v.to_numpy() for v in z]), ts))
+            voices.append(self._forest(np.column_stack([v.to_numpy() for v in z]), week))
         score = np.max(voices, axis=0)
         score = np.where(new_range(s, self.margin, self.min_history), np.maximum(score, 0.99999), score)
         score = np.where(s.isna().to_numpy(), 0.0, score)
         return suppress_repeats(score, self.alarm, self.suppress)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing sample scores 0; the stream goes on
+        return tags
 
     def _rows_per_week(self, ts: pd.Series) -> int | None:
         head = ts.iloc[: max(self.min_history, 2)].diff().dropna()
@@ -179,8 +242,8 @@ class SeriesDetector(BaseEstimator):
             return None
         return int(round(pd.Timedelta(days=7) / head.median()))
 
-    def _forest(self, X: np.ndarray, ts: pd.Series) -> np.ndarray:
-        week = self._rows_per_week(ts) or 7 * 288
+    def _forest(self, X: np.ndarray, week: int | None) -> np.ndarray:
+        week = week or 7 * 288
         day = max(1, week // 7)
         n = len(X)
         surprise = np.zeros(n)

@@ -20,16 +20,18 @@ import pandas as pd
 
 __all__ = ["compare", "comparison_table", "event_metrics", "headline_figures", "match_incidents", "missed_table"]
 
-_GRACE = pd.Timedelta("15min")
+def match_incidents(alerts: pd.DataFrame, incidents: pd.DataFrame, grace: str | pd.Timedelta) -> tuple[pd.Series, pd.Series]:
+    """For each alert, whether it overlaps an incident; for each incident, its time to detect (NaT = missed).
 
-
-def match_incidents(alerts: pd.DataFrame, incidents: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """For each alert, whether it overlaps an incident; for each incident, its time to detect (NaT = missed)."""
+    An alert that starts within ``grace`` after an incident ended still belongs to it (the
+    window in which the incident ended closes up to one window width later): pass the window.
+    """
+    grace = pd.Timedelta(grace)
     alert_hit = pd.Series(False, index=alerts.index)
     ttd = pd.Series(pd.NaT, index=incidents.index, dtype="timedelta64[ns]")
     for k, inc in incidents.iterrows():
         mine = alerts[alerts["service"] == inc["service"]]
-        overlap = mine[(mine["start"] < inc["end"] + _GRACE) & (mine["end"] > inc["start"])]
+        overlap = mine[(mine["start"] < inc["end"] + grace) & (mine["end"] > inc["start"])]
         if overlap.empty:
             continue
         alert_hit.loc[overlap.index] = True
@@ -37,12 +39,15 @@ def match_incidents(alerts: pd.DataFrame, incidents: pd.DataFrame) -> tuple[pd.S
     return alert_hit, ttd
 
 
-def event_metrics(alerts: pd.DataFrame, incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict:
-    """The four figures for one system over ``[start, end)`` (alerts and incidents starting in it)."""
+def event_metrics(alerts: pd.DataFrame, incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, window: str | pd.Timedelta) -> dict:
+    """The four figures for one system over ``[start, end)`` (alerts and incidents starting in it).
+
+    ``window`` is the analysis window width, the grace after an incident's end (see :func:`match_incidents`).
+    """
     alerts = alerts[(alerts["start"] >= start) & (alerts["start"] < end)]
     incidents = incidents[(incidents["start"] >= start) & (incidents["start"] < end)]
     weeks = (end - start) / pd.Timedelta(days=7)
-    hit, ttd = match_incidents(alerts, incidents)
+    hit, ttd = match_incidents(alerts, incidents, window)
     minutes = (ttd.dropna() / pd.Timedelta("1min")).to_numpy()
     return {
         "alerts": int(len(alerts)),
@@ -57,9 +62,9 @@ def event_metrics(alerts: pd.DataFrame, incidents: pd.DataFrame, start: pd.Times
     }
 
 
-def compare(systems: dict[str, pd.DataFrame], incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+def compare(systems: dict[str, pd.DataFrame], incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, window: str | pd.Timedelta) -> dict:
     """``{system: event_metrics}`` plus ``summary``: volume reduction and regressions against the baseline."""
-    out = {name: event_metrics(alerts, incidents, start, end) for name, alerts in systems.items()}
+    out = {name: event_metrics(alerts, incidents, start, end, window=window) for name, alerts in systems.items()}
     base = out.get("baseline")
     summary = {"from": str(start), "to": str(end), "weeks": round((end - start) / pd.Timedelta(days=7), 2)}
     if base:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 
 __all__ = [
     "PROFILES",
@@ -190,7 +190,7 @@ def score_corpus(scores: dict[str, np.ndarray], files: list[NabFile], profile: s
         A key of :data:`PROFILES`.
     """
     if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose from {list(PROFILES)}")
+        raise ParameterError(f"unknown profile {profile!r}; choose from {list(PROFILES)}")
     weights = PROFILES[profile]
     all_scores, all_values, all_windows = [], [], []
     n_windows = 0
@@ -256,7 +256,9 @@ def detect_frame(frame: pd.DataFrame, detector=None) -> pd.DataFrame:
 
     detector = detector if detector is not None else SeriesDetector()
     out = frame[["timestamp", "value"]].copy()
-    out["anomaly_score"] = np.clip(detector.score(frame["timestamp"], frame["value"]), 0.0, 1.0)
+    X = frame[["value"]].to_numpy(dtype=float)
+    # Scored as a stream, in file order (higher = more anomalous, in [0, 1]).
+    out["anomaly_score"] = np.clip(detector.fit(X).score_samples(X, timestamps=frame["timestamp"]), 0.0, 1.0)
     return out
 
 

@@ -16,8 +16,10 @@ import pandas as pd
 from workbench.alerting.policy import window_verdicts
 from workbench.alerting.postprocess import group_alerts
 from workbench.config import Config
+from workbench.contracts import AlertSource
+from workbench.detect.base import model_verdicts
 from workbench.detect.explain import Explainer, format_top
-from workbench.detect.rules import RuleSet, fire_windows
+from workbench.detect.rules import RuleSet
 from workbench.features.context import context_flags
 from workbench.features.windows import to_windows
 from workbench.lifecycle.training import ServiceModel, model_matrix, score_rolling
@@ -38,7 +40,7 @@ class ServiceRun:
     scores: pd.DataFrame
     models: list[ServiceModel]
     alerts: dict[str, pd.DataFrame]
-    critical: pd.DataFrame = field(default_factory=pd.DataFrame)  # critical rule firings per window
+    critical: pd.DataFrame = field(default_factory=pd.DataFrame)  # the critical rules' verdict frame
     planned: pd.Series = field(default_factory=pd.Series)  # True inside campaigns and maintenance
     shap: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -65,10 +67,10 @@ def run_service(config: Config, service: str, samples: pd.DataFrame, incidents: 
     scores, models = score_rolling(service, windows, incidents, events, config.model)
     flags = context_flags(windows.index, events, config.window)
     planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
-    baseline_fire = fire_windows(RuleSet.from_config(config.rules.baseline).fit().predict(samples), config.window)
-    critical_fire = fire_windows(RuleSet.from_config(config.rules.critical).fit().predict(samples), config.window)
-    run = ServiceRun(service, samples, windows, events, scores, models, {}, critical_fire, planned)
-    baseline = window_verdicts(windows.index, config.window, None, baseline_fire)
+    baseline_rules = RuleSet.from_config(config.rules.baseline).fit().verdicts(samples, config.window)
+    critical_rules = RuleSet.from_config(config.rules.critical).fit().verdicts(samples, config.window)
+    run = ServiceRun(service, samples, windows, events, scores, models, {}, critical_rules, planned)
+    baseline = window_verdicts(windows.index, config.window, [baseline_rules])
     run.alerts = {
         "baseline": group_alerts(service, baseline, config.routing),
         "model": route_hybrid(run, config, rules=False),
@@ -84,21 +86,25 @@ def route_hybrid(run: ServiceRun, config: Config, investigate_confidence: float 
     threshold costs milliseconds, not a retraining.
     """
     threshold = config.routing.investigate_confidence if investigate_confidence is None else investigate_confidence
-    fire = run.critical if rules else None
-    verdicts = window_verdicts(run.windows.index, config.window, run.scores, fire, run.planned, threshold)
+    sources = [model_verdicts(run.scores["confidence"], config.window, threshold)]
+    if rules:
+        sources.append(run.critical)
+    verdicts = window_verdicts(run.windows.index, config.window, sources, run.planned)
     return group_alerts(run.service, verdicts, config.routing)
 
 
-def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """Fill ``top_features`` for alerts the model took part in (its most anomalous window).
+def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SHAP explanations for the alerts the model took part in (at its most anomalous window).
 
-    The SHAP values of every explained window are kept in ``run.shap`` (one row per alert).
+    Returns new data and changes nothing it is given: ``alerts`` with ``top_features``
+    filled, and the SHAP values of each explained alert (one row per alert id, one
+    column per feature; positive = pushed the window towards abnormal).
     """
     alerts = alerts.copy()
     explainers: dict[int, Explainer] = {}
     shap_rows = {}
     for i, alert in alerts.iterrows():
-        if alert["source"] == "rule":
+        if alert["source"] == AlertSource.RULE:
             continue
         span = run.scores.loc[alert["start"] : alert["end"] - pd.Timedelta("1ns"), "confidence"].dropna()
         if span.empty:
@@ -112,10 +118,7 @@ def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> pd.Data
         explainer = explainers.setdefault(id(model), Explainer(model.detector, list(X.columns)))
         alerts.at[i, "top_features"] = format_top(explainer.top(X, k)[0])
         shap_rows[alert["id"]] = pd.Series(explainer.shap_values(X)[0], index=X.columns)
-    if shap_rows:
-        run.shap = pd.concat([run.shap, pd.DataFrame(shap_rows).T])
-        run.shap = run.shap[~run.shap.index.duplicated()]
-    return alerts
+    return alerts, pd.DataFrame(shap_rows).T
 
 
 def run_and_explain(config, service, samples, incidents, events, explain: bool) -> ServiceRun:
@@ -123,5 +126,14 @@ def run_and_explain(config, service, samples, incidents, events, explain: bool) 
     run = run_service(config, service, samples, incidents, events)
     if explain:
         # The hybrid's and the model's alerts share windows; the baseline has no model.
-        run.alerts = {name: explain_alerts(run, a) if name != "baseline" else a for name, a in run.alerts.items()}
+        explained, shap = {}, [run.shap]
+        for name, frame in run.alerts.items():
+            if name == "baseline":
+                explained[name] = frame
+                continue
+            explained[name], values = explain_alerts(run, frame)
+            shap.append(values)
+        run.alerts = explained
+        shap = pd.concat([s for s in shap if not s.empty]) if any(not s.empty for s in shap) else run.shap
+        run.shap = shap[~shap.index.duplicated()]
     return run

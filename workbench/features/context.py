@@ -10,27 +10,27 @@ import pandas as pd
 __all__ = ["context_flags", "remove_incidents", "remove_planned"]
 
 
-def remove_incidents(windows: pd.DataFrame, incidents: pd.DataFrame, margin: str = "1h") -> pd.DataFrame:
-    """``windows`` without those overlapping an incident widened by ``margin`` on each side.
+def remove_incidents(windows: pd.DataFrame, incidents: pd.DataFrame, margin: str = "1h", *, window: str | pd.Timedelta) -> pd.DataFrame:
+    """``windows`` (each ``window`` wide) without those overlapping an incident widened by ``margin`` on each side.
 
     Labelled incidents must not teach the model what normal looks like.
     """
     keep = np.ones(len(windows), dtype=bool)
     width = pd.Timedelta(margin)
     starts = windows.index
-    ends = windows.index + (windows.index[1] - windows.index[0] if len(windows) > 1 else pd.Timedelta("15min"))
+    ends = windows.index + pd.Timedelta(window)
     for row in incidents.itertuples():
         keep &= ~((starts < row.end + width) & (ends > row.start - width))
     return windows[keep]
 
 
-def remove_planned(windows: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+def remove_planned(windows: pd.DataFrame, events: pd.DataFrame, *, window: str | pd.Timedelta) -> pd.DataFrame:
     """``windows`` without campaign and maintenance windows: planned, so neither normal nor incidents."""
-    flags = context_flags(windows.index, events)
+    flags = context_flags(windows.index, events, window)
     return windows[(flags["campaign"] == 0) & (flags["maintenance"] == 0)]
 
 
-def context_flags(index: pd.DatetimeIndex, events: pd.DataFrame, window: str = "15min") -> pd.DataFrame:
+def context_flags(index: pd.DatetimeIndex, events: pd.DataFrame, window: str | pd.Timedelta) -> pd.DataFrame:
     """Per window: hour, weekday, business hours, and whether a deploy, campaign or maintenance touches it.
 
     A deploy counts for the window it lands in and the next one (rollouts take minutes).

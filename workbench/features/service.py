@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
-from workbench._util import MAD_TO_SIGMA
+from workbench._util import MAD_TO_SIGMA, infer_step
+from workbench.contracts import Side
 from workbench.errors import DataError
 from workbench.features.context import context_flags
 
@@ -20,27 +23,39 @@ _LOG_METRICS = ("request_rate", "latency_p95", "latency_p99")
 
 #: Which side of each z-feature is bad news. Faster responses, fewer errors or memory freed by
 #: a restart are not incidents; traffic is bad news both ways (a drop, or a surge nobody planned).
-BAD_SIDE: dict[str, str] = {
-    "request_rate_z": "both",
-    "error_rate_z": "high",
-    "latency_p95_z": "high",
-    "latency_p99_z": "high",
-    "cpu_usage_z": "high",
-    "memory_usage_z": "high",
-    "cpu_excess_z": "high",
-    "memory_trend_z": "high",
-    "worst_z": "high",
-    "sustained_z": "high",
+BAD_SIDE: dict[str, Side] = {
+    "request_rate_z": Side.BOTH,
+    "error_rate_z": Side.HIGH,
+    "latency_p95_z": Side.HIGH,
+    "latency_p99_z": Side.HIGH,
+    "cpu_usage_z": Side.HIGH,
+    "memory_usage_z": Side.HIGH,
+    "cpu_excess_z": Side.HIGH,
+    "memory_trend_z": Side.HIGH,
+    "worst_z": Side.HIGH,
+    "sustained_z": Side.HIGH,
 }
 
 
-def bad_deviation(values: pd.Series, side: str) -> pd.Series:
-    """The part of a z-score that is bad news: ``|z|`` for ``both``, else the positive part."""
-    return values.abs() if side == "both" else values.clip(lower=0)
+def bad_deviation(values: pd.Series, side: Side | str) -> pd.Series:
+    """The part of a z-score that is bad news: ``|z|`` for ``both``, the positive part for
+    ``high``, the negative part (as a magnitude) for ``low``. An unknown side is a ValueError."""
+    side = Side(side)
+    if side is Side.BOTH:
+        return values.abs()
+    return values.clip(lower=0) if side is Side.HIGH else (-values).clip(lower=0)
 _Z_CAP = 1000.0  # only guards against infinities; extremes must stay extreme
 
 
-class ServiceFeatures:
+def _check_windows(windows) -> None:
+    if not isinstance(windows, pd.DataFrame) or not isinstance(windows.index, pd.DatetimeIndex):
+        raise DataError(
+            f"ServiceFeatures works on windows: a DataFrame of metrics with a DatetimeIndex "
+            f"(see workbench.features.windows.to_windows), got {type(windows).__name__}"
+        )
+
+
+class ServiceFeatures(TransformerMixin, BaseEstimator):
     """Window features for the model: seasonal residuals, cross-metric excess, trends, context.
 
     ``fit`` learns, from normal training windows only, the median and robust spread
@@ -65,7 +80,7 @@ class ServiceFeatures:
         Windows averaged for ``sustained_z`` (4 x 15 min = 1 h).
     """
 
-    def __init__(self, trend_windows: int = 8, sustain_windows: int = 4):
+    def __init__(self, trend_windows: int = 8, sustain_windows: int = 4) -> None:
         self.trend_windows = trend_windows
         self.sustain_windows = sustain_windows
 
@@ -97,6 +112,7 @@ class ServiceFeatures:
         DataError
             Fewer than 7 days of complete normal windows.
         """
+        _check_windows(windows)
         empty = [c for c in windows.columns if windows[c].isna().all()]
         if empty:
             raise DataError(f"metric(s) {empty} have no values at all; fix the source or drop them from the query")
@@ -108,6 +124,8 @@ class ServiceFeatures:
                 f"got {len(clean)} windows"
             )
         self.metrics_ = list(windows.columns)
+        # The width of the windows (config.window as the data carries it), for context flags.
+        self.window_ = infer_step(windows.index)
         v = self._values(clean)
         slot = self._slot(clean.index)
         grouped = v.groupby(slot)
@@ -136,6 +154,8 @@ class ServiceFeatures:
 
     def transform(self, windows: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
         """Features per window (NaN where a metric is missing); causal: only past windows are used."""
+        check_is_fitted(self, "median_")
+        _check_windows(windows)
         absent = [m for m in self.metrics_ if m not in windows.columns]
         if absent:
             raise DataError(f"metric(s) {absent} were in the training data but are missing now")
@@ -155,11 +175,11 @@ class ServiceFeatures:
             out["memory_trend_z"] = trend.clip(-_Z_CAP, _Z_CAP)
         # The largest deviation of any one metric: a window extreme in a single metric
         # (an error burst) must stand out to the forest as much as one odd in several.
-        bad = pd.DataFrame({c: bad_deviation(out[c], BAD_SIDE.get(c, "both")) for c in out.columns})
+        bad = pd.DataFrame({c: bad_deviation(out[c], BAD_SIDE.get(c, Side.BOTH)) for c in out.columns})
         out["worst_z"] = bad.max(axis=1, skipna=False)
         # Sustained deviation: the largest 1-hour mean bad-side deviation of any metric. Noise
         # averages out over four windows; a creeping dependency or a partial outage does not.
         # (A rolling minimum, which forgets a lone spike sooner, measured worse on the sample.)
         out["sustained_z"] = bad.rolling(self.sustain_windows, min_periods=self.sustain_windows).mean().max(axis=1, skipna=False)
-        flags = context_flags(windows.index, events if events is not None else pd.DataFrame(columns=["type"]))
+        flags = context_flags(windows.index, events if events is not None else pd.DataFrame(columns=["type"]), self.window_)
         return pd.concat([out, flags], axis=1)

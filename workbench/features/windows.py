@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from workbench._util import infer_step
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 from workbench.settings import parse_window
 
 __all__ = ["AGGREGATIONS", "find_gaps", "infer_frequency", "regular_grid", "to_windows"]
@@ -109,7 +109,7 @@ def find_gaps(wide: pd.DataFrame, freq: str | pd.Timedelta | None = None) -> pd.
 
 def to_windows(
     wide: pd.DataFrame,
-    window: str = "15min",
+    window: str,
     max_fill: str = "5min",
     min_coverage: float = 0.5,
 ) -> pd.DataFrame:
@@ -137,7 +137,7 @@ def to_windows(
     except ValueError as exc:
         raise DataError(f"window: {exc}") from None
     if not 0 < min_coverage <= 1:
-        raise ValueError(f"min_coverage must be in (0, 1], got {min_coverage}")
+        raise ParameterError(f"min_coverage must be in (0, 1], got {min_coverage}")
     grid = regular_grid(wide, max_fill=max_fill)
     step = infer_frequency(wide)
     per_window = pd.Timedelta(window) / step

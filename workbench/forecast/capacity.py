@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.contracts import CapacityAction
 from workbench.errors import ForecastError
 from workbench.forecast.backtest import backtest
 from workbench.forecast.history import prepare_series
@@ -51,8 +52,8 @@ class CapacityPlan:
         saturating = self.table["days_to_saturation"].dropna()
         return {
             "monthly cost change": _money(costed["monthly_cost_change"].sum(), self.currency),
-            "over-provisioned": int((self.table["action"] == "downsize").sum()),
-            "under-provisioned": int((self.table["action"] == "upsize").sum()),
+            "over-provisioned": int((self.table["action"] == CapacityAction.DOWNSIZE).sum()),
+            "under-provisioned": int((self.table["action"] == CapacityAction.UPSIZE).sum()),
             "soonest saturation": (f"{saturating.min():.0f} days" if saturating.min() <= 365 else "over a year") if len(saturating) else "none trending up",
             "horizon": self.horizon,
         }
@@ -110,7 +111,7 @@ def _row(service: str, resource: str, fc: Forecast, cap: ResourceCapacity | None
         "peak_units": np.nan,
         "headroom_pct": np.nan,
         "recommended": np.nan,
-        "action": "no capacity configured",
+        "action": CapacityAction.UNCONFIGURED,
         "monthly_cost_change": np.nan,
         "days_to_saturation": np.nan,
     }
@@ -119,7 +120,7 @@ def _row(service: str, resource: str, fc: Forecast, cap: ResourceCapacity | None
     peak = float(_to_units(fc.frame["upper"].max(), resource, cap))
     needed = peak / (target / 100.0)
     recommended = max(cap.granularity, math.ceil(needed / cap.granularity - 1e-9) * cap.granularity)
-    action = "downsize" if recommended < cap.provisioned else "upsize" if recommended > cap.provisioned else "keep"
+    action = CapacityAction.DOWNSIZE if recommended < cap.provisioned else CapacityAction.UPSIZE if recommended > cap.provisioned else CapacityAction.KEEP
     days = np.nan
     if peak >= cap.provisioned:
         days = 0.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from workbench._util import infer_step, to_utc
 from workbench.errors import ForecastError
 
 __all__ = ["prepare_series", "seasons", "series_step"]
@@ -37,14 +38,12 @@ def prepare_series(series: pd.Series, resolution: str | None = None, max_gap: in
     values = values[values.notna()]
     if values.empty:
         raise ForecastError(f"{series.name or 'series'}: no values to forecast (empty or all NaN)")
-    index = values.index if values.index.tz is not None else values.index.tz_localize("UTC")
-    values = pd.Series(values.to_numpy(), index=index.tz_convert("UTC")).sort_index()
+    values = pd.Series(values.to_numpy(), index=to_utc(values.index, what=f"{series.name or 'series'}: index")).sort_index()
     values = values.groupby(level=0).mean()
     if resolution is None:
-        steps = values.index.to_series().diff().dropna()
-        if steps.empty:
+        if len(values) < 2:
             raise ForecastError(f"{series.name or 'series'}: one sample is not a series")
-        step = steps.mode().iloc[0]
+        step = infer_step(values.index)
     else:
         step = pd.Timedelta(resolution)
     regular = values.resample(step).mean()

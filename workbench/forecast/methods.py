@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from workbench._registry import FORECASTERS
+from workbench.errors import ParameterError
 
 __all__ = ["BASELINES", "Calendar", "median4", "mstl", "predict", "profile", "seasonal_naive", "us_major_holidays"]
 
@@ -169,7 +170,7 @@ def us_major_holidays(start, end) -> list:
 def _holiday_profile(y: np.ndarray, h: int, m: int, day: int, calendar: Calendar) -> np.ndarray:
     n = len(y)
     if len(calendar.holiday) < n + h:
-        raise ValueError("the calendar must cover the history and the horizon")
+        raise ParameterError("the calendar must cover the history and the horizon")
     # Past holidays would drag their slot's profile (and the level factor) down.
     clean = np.where(calendar.holiday[:n], np.nan, y)
     out = _profile(clean, h, m, day)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.contracts import Seasonality
 from workbench.errors import ForecastError
 from workbench.forecast.history import prepare_series, seasons, series_step
 from workbench.forecast.methods import Calendar, predict
@@ -28,7 +29,7 @@ class Forecast:
     history: pd.Series
     frame: pd.DataFrame
     method: str
-    seasonality: str
+    seasonality: Seasonality
     interval: float
     trend_per_day: float
     trend_low: float
@@ -127,9 +128,9 @@ def forecast_series(
     if len(y) < 2 * day:
         raise ForecastError(f"{name}: {len(y) * step} of history is too short for any seasonality; need at least 2 days")
     if len(y) >= 2 * week:
-        seasonality = "daily and weekly"
+        seasonality = Seasonality.DAILY_AND_WEEKLY
     else:
-        seasonality = "daily only"
+        seasonality = Seasonality.DAILY
         notes.append(f"daily seasonality only: {len(y) * step} of history, weekly needs 14 days")
     if np.nanmax(y) == np.nanmin(y):
         notes.append("constant series: the forecast is that constant")

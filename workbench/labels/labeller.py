@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.errors import LabelError
+from workbench._util import infer_step, to_utc
+from workbench.errors import DataError, LabelError
 from workbench.labels.incidents import in_range
 from workbench.labels.log import IncidentLog
 
@@ -44,6 +45,8 @@ class Labeller:
         self.windows = windows
         self.events = events
         self.flagged = flagged if flagged is not None else pd.DataFrame(columns=FLAGGED_COLUMNS)
+        # The windows' own width (config.window as the data carries it).
+        self.width = infer_step(windows.index)
         end = windows.index[-1]
         self.selection = (end - pd.Timedelta("1h"), end)
         self._skipped: set[pd.Timestamp] = set()
@@ -51,9 +54,10 @@ class Labeller:
     # -- the range and the incidents in it
     def select(self, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
         """Set the selected range (what add, update and the plot use)."""
-        start, end = pd.Timestamp(start), pd.Timestamp(end)
-        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
-        end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+        try:
+            start, end = to_utc(pd.Index([start, end]), what="selection")
+        except DataError as exc:
+            raise LabelError(str(exc)) from None
         if end <= start:
             raise LabelError("the selection must end after it starts")
         self.selection = (start, end)
@@ -61,7 +65,7 @@ class Labeller:
 
     def incidents(self) -> pd.DataFrame:
         """This service's labelled incidents in the range."""
-        return in_range(self.log.frame(), self.service, self.windows.index[0], self.windows.index[-1] + pd.Timedelta("15min"))
+        return in_range(self.log.frame(), self.service, self.windows.index[0], self.windows.index[-1] + self.width)
 
     # -- actions (each saved at once)
     def add(self, severity: str, cause: str, resolution: str = "", labelled_by: str = "") -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench._util import infer_step
+from workbench.contracts import Side
 from workbench.detect.forest import IsolationForestDetector
 from workbench.errors import DataError
 from workbench.features.context import remove_incidents, remove_planned
@@ -73,7 +75,7 @@ def train_service(
     DataError
         Too little clean history (see :meth:`ServiceFeatures.fit`; at least 7 days).
     """
-    width = windows.index[1] - windows.index[0]
+    width = infer_step(windows.index)
     normal = training_windows(service, windows, incidents, events, settings).notna().any(axis=1)
     features = ServiceFeatures().fit(windows, events, normal)
     # Features on the contiguous windows first, then keep the normal rows: trends must
@@ -81,7 +83,7 @@ def train_service(
     X = model_matrix(features.transform(windows, events))[normal.to_numpy()].dropna()
     detector = IsolationForestDetector(
         n_estimators=settings.n_estimators,
-        extreme_features={c: BAD_SIDE.get(c, "both") for c in X.columns},
+        extreme_features={c: BAD_SIDE.get(c, Side.BOTH) for c in X.columns},
         alarm_confidence=settings.alarm_confidence,
         confidence_period=_rows(settings.confidence_period, width),
         random_state=settings.random_state,
@@ -107,8 +109,10 @@ def training_windows(service: str, windows: pd.DataFrame, incidents: pd.DataFram
 
     Blanked, not dropped, so a plot shows what the model did not learn from.
     """
-    normal = remove_incidents(windows, incidents[incidents["service"] == service], settings.incident_margin)
-    normal = remove_planned(normal, events)
+    # The data's own window width (what config.window made of it): no width is assumed here.
+    width = infer_step(windows.index)
+    normal = remove_incidents(windows, incidents[incidents["service"] == service], settings.incident_margin, window=width)
+    normal = remove_planned(normal, events, window=width)
     return normal.reindex(windows.index)
 
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import secrets
-import shutil
 from pathlib import Path
 
 import joblib
 
+from workbench._util import atomic_dir, timestamped_id
 from workbench.config import Config
 from workbench.errors import DataError
 
@@ -29,30 +27,27 @@ def _folder(config: Config, service: str) -> Path:
 
 def save_model(config: Config, model, metadata: dict) -> Path:
     """Store ``model`` with ``metadata`` as a new version; return its folder."""
-    folder = _folder(config, model.service)
-    folder.mkdir(parents=True, exist_ok=True)
-    version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
-    tmp = folder / f".{version}.tmp"
-    tmp.mkdir()
-    try:
+    version = timestamped_id()
+    target = _folder(config, model.service) / version
+    with atomic_dir(target) as tmp:
         joblib.dump(model, tmp / "model.joblib")
-        (tmp / "metadata.json").write_text(json.dumps({"version": version, **metadata}, indent=2, default=str))
-        os.replace(tmp, folder / version)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder / version
+        # saved_at (to the microsecond) orders saves that share the id's second.
+        saved_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+        (tmp / "metadata.json").write_text(json.dumps({"version": version, "saved_at": saved_at, **metadata}, indent=2, default=str))
+    return target
 
 
 def list_versions(config: Config, service: str) -> list[dict]:
-    """Metadata of every complete version, oldest first."""
+    """Metadata of every complete version, oldest first (a killed save's hidden temporary folder is not one)."""
     folder = _folder(config, service)
     if not folder.is_dir():
         return []
     out = []
     for meta in sorted(folder.glob("*/metadata.json")):
+        if meta.parent.name.startswith("."):
+            continue
         out.append(json.loads(meta.read_text()))
-    return out
+    return sorted(out, key=lambda m: (str(m.get("saved_at", "")), m["version"]))
 
 
 def load_model(config: Config, service: str, version: str | None = None):

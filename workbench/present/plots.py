@@ -9,7 +9,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from workbench.contracts import METRIC_UNITS
+from workbench.contracts import METRIC_UNITS, Seasonality
 
 __all__ = [
     "alerts_timeline",
@@ -199,7 +199,7 @@ def forecast_panel(forecasts: dict, services: list[str] | None = None, history: 
         ax.fill_between(fc.frame.index, fc.frame["lower"], fc.frame["upper"], color="#1f77b4", alpha=0.2, lw=0, label=f"{fc.interval:.0%} band")
         if provisioned and (service, resource) in provisioned:
             ax.axhline(provisioned[(service, resource)], color="#d62728", ls="--", lw=0.8, label="provisioned")
-        ax.set_title(f"{service}: {resource.replace('_', ' ')}" + ("" if fc.seasonality == "daily and weekly" else " (daily only)"), fontsize=9)
+        ax.set_title(f"{service}: {resource.replace('_', ' ')}" + ("" if fc.seasonality == Seasonality.DAILY_AND_WEEKLY else " (daily only)"), fontsize=9)
         ax.set_ylabel(METRIC_UNITS.get(resource, ""), fontsize=8)
         ax.tick_params(labelsize=7)
     axes[0, -1].legend(fontsize=7, loc="upper left")

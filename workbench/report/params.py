@@ -15,11 +15,15 @@ from pathlib import Path
 import papermill
 import yaml
 
+from workbench._registry import SOURCES
 from workbench.config import Config
 from workbench.errors import ConfigError, DataError, ParameterError, ReportError
 from workbench.settings import parse_window
 
 __all__ = ["check_values", "coerce_parameters", "discover_notebooks", "notebook_parameters"]
+
+#: Notebook parameters whose values are names in a registry.
+_CHOICES = {"source": SOURCES}
 
 _SECRET_NAME = re.compile(r"(?i)(token|password|passwd|secret|api_?key|credential|routing_key)")
 
@@ -47,10 +51,19 @@ def discover_notebooks(config: Config, names: list[str] | None = None) -> list[P
 
 
 def notebook_parameters(path: Path) -> dict[str, dict]:
-    """The parameters a notebook declares: ``{name: {"type", "default", "help"}}``."""
+    """The parameters a notebook declares: ``{name: {"type", "default", "help", "choices"}}``.
+
+    ``choices`` is the list of registered names for a parameter that names an extension
+    point (``source``), from the registry itself, so help never lists a stale set; else ``None``.
+    """
     raw = papermill.inspect_notebook(str(path))
     return {
-        name: {"type": spec.get("inferred_type_name") or "None", "default": spec.get("default"), "help": spec.get("help", "")}
+        name: {
+            "type": spec.get("inferred_type_name") or "None",
+            "default": spec.get("default"),
+            "help": spec.get("help", ""),
+            "choices": _CHOICES[name].names() if name in _CHOICES else None,
+        }
         for name, spec in raw.items()
     }
 
@@ -118,7 +131,6 @@ def check_values(config: Config, raw: dict[str, str]) -> None:
     ``service``, ``source``, ``window``, ``start`` and ``end`` mean the same in
     every notebook, so a wrong one fails here, not minutes into a run.
     """
-    from workbench._registry import SOURCES
     from workbench.sources import time_range
 
     try:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench.contracts import NotebookStatus
+
 __all__ = ["NotebookResult", "RunResult"]
 
 
 @dataclass
 class NotebookResult:
     name: str
-    status: str  # "ok" or "failed"
+    status: NotebookStatus
     seconds: float
     html: str | None = None  # file name inside the run folder
     executed: str | None = None
@@ -31,7 +33,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return bool(self.notebooks) and all(nb.status == "ok" for nb in self.notebooks)
+        return bool(self.notebooks) and all(nb.status == NotebookStatus.OK for nb in self.notebooks)
 
     @property
     def index(self) -> Path:

@@ -35,6 +35,7 @@ from traitlets.config import Config as TraitletsConfig
 
 from workbench._util import timestamped_id
 from workbench.config import Config
+from workbench.contracts import NotebookStatus
 from workbench.errors import ReportError
 from workbench.present.headline import read_headline
 from workbench.report.index import render_html, write_run, write_runs_index
@@ -126,7 +127,7 @@ def _run_one(path: Path, parameters: dict, folder: Path, cwd: Path, env: dict[st
         except Exception as exc:  # noqa: BLE001 - any failure is reported with the notebook's name
             error = _error_text(exc)
     seconds = round(time.perf_counter() - started, 2)
-    result = NotebookResult(path.stem, "failed" if error else "ok", seconds, error=error)
+    result = NotebookResult(path.stem, NotebookStatus.FAILED if error else NotebookStatus.OK, seconds, error=error)
     if executed.is_file():
         result.executed = str(executed.relative_to(folder))
         nb = nbformat.read(executed, as_version=4)

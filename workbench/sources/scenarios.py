@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.errors import ParameterError
+
 INCIDENT_KINDS: tuple[str, ...] = (
     "error_burst",
     "latency_spike",
@@ -256,4 +258,4 @@ def apply_incident(signals: dict[str, np.ndarray], incident: Incident, rng: np.r
     elif incident.kind == "traffic_drop":
         signals["traffic"][span] *= m
     else:  # pragma: no cover - INCIDENT_KINDS is closed
-        raise ValueError(f"unknown incident kind {incident.kind!r}")
+        raise ParameterError(f"unknown incident kind {incident.kind!r}")

@@ -53,5 +53,5 @@ def run_systems(
     }
     chosen = incidents[incidents["service"].isin(list(runs))]
     evaluation = Evaluation(runs, alerts, chosen, start, end)
-    evaluation.results = compare(alerts, chosen, start, end)
+    evaluation.results = compare(alerts, chosen, start, end, window=config.window)
     return evaluation

@@ -60,7 +60,7 @@ class LabellerWidget:
         import ipywidgets as w
 
         self.labeller = labeller
-        stamps = list(labeller.windows.index) + [labeller.windows.index[-1] + pd.Timedelta("15min")]
+        stamps = list(labeller.windows.index) + [labeller.windows.index[-1] + labeller.width]
         self.range = w.SelectionRangeSlider(
             options=[(f"{t:%a %d %b %H:%M}", t) for t in stamps],
             index=(stamps.index(labeller.windows.index[-4]) if len(stamps) > 4 else 0, len(stamps) - 1),

@@ -1,0 +1,114 @@
+"""ServiceFeatures as a scikit-learn estimator: parameters, clone, fitted state, API checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from workbench.contracts import Side
+from workbench.errors import DataError
+from workbench.features.service import BAD_SIDE, ServiceFeatures, bad_deviation
+
+FRAME = "works on windows: a DataFrame of named metrics with a DatetimeIndex and a week of history, not arbitrary arrays"
+NAN = "a window with a missing metric gets NaN features (a gap is not an error); the check expects an error"
+EMPTY = "raises DataError (a ValueError) naming the contract, not sklearn's wording for empty data"
+# Every check that fits on plain arrays fails for the FRAME reason; listed so a change shows.
+EXPECTED_FAILURES = {
+    **dict.fromkeys(
+        [
+            "check_complex_data",
+            "check_dict_unchanged",
+            "check_dont_overwrite_parameters",
+            "check_dtype_object",
+            "check_estimator_sparse_array",
+            "check_estimator_sparse_matrix",
+            "check_estimator_sparse_tag",
+            "check_estimators_dtypes",
+            "check_estimators_fit_returns_self",
+            "check_estimators_overwrite_params",
+            "check_estimators_pickle",
+            "check_estimators_pickle(readonly_memmap=True)",
+            "check_f_contiguous_array_estimator",
+            "check_fit2d_1feature",
+            "check_fit2d_1sample",
+            "check_fit2d_predict1d",
+            "check_fit_check_is_fitted",
+            "check_fit_idempotent",
+            "check_fit_score_takes_y",
+            "check_methods_sample_order_invariance",
+            "check_methods_subset_invariance",
+            "check_n_features_in",
+            "check_n_features_in_after_fitting",
+            "check_pipeline_consistency",
+            "check_positive_only_tag_during_fit",
+            "check_readonly_memmap_input",
+            "check_transformer_data_not_an_array",
+            "check_transformer_general",
+            "check_transformer_general(readonly_memmap=True)",
+            "check_transformer_preserve_dtypes",
+        ],
+        FRAME,
+    ),
+    "check_estimators_nan_inf": NAN,
+    "check_estimators_empty_data_messages": EMPTY,
+}
+
+
+@parametrize_with_checks([ServiceFeatures()], expected_failed_checks=lambda est: EXPECTED_FAILURES)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_params_and_clone():
+    features = ServiceFeatures(trend_windows=4, sustain_windows=2)
+    assert features.get_params() == {"trend_windows": 4, "sustain_windows": 2}
+    twin = clone(features)
+    assert twin is not features and twin.get_params() == features.get_params()
+
+
+def test_transform_before_fit_is_not_fitted():
+    with pytest.raises(NotFittedError):
+        ServiceFeatures().transform(pd.DataFrame({"cpu_usage": [1.0]}, index=pd.DatetimeIndex(["2026-01-01"], tz="UTC")))
+
+
+@pytest.mark.parametrize("bad", [np.ones((700, 6)), pd.DataFrame(np.ones((700, 2)), columns=["cpu_usage", "request_rate"])])
+def test_arrays_and_frames_without_time_are_refused(bad):
+    with pytest.raises(DataError, match="DataFrame of metrics with a DatetimeIndex"):
+        ServiceFeatures().fit(bad)
+
+
+def _week_of_windows(seed=0):
+    index = pd.date_range("2026-09-01", periods=96 * 9, freq="15min", tz="UTC")
+    rng = np.random.default_rng(seed)
+    metrics = ["request_rate", "error_rate", "latency_p95", "latency_p99", "cpu_usage", "memory_usage"]
+    return pd.DataFrame({m: 50 + rng.normal(0, 1, len(index)) for m in metrics}, index=index)
+
+
+def test_fit_learns_the_window_width_and_transform_flags_deploys_by_it():
+    windows = _week_of_windows()
+    features = ServiceFeatures().fit(windows)
+    assert features.window_ == pd.Timedelta("15min")
+    deploy = windows.index[500] + pd.Timedelta("5min")  # mid-window, as rollouts land
+    events = pd.DataFrame({"start": [deploy], "end": [deploy], "service": ["*"], "type": ["deploy"], "description": [""]})
+    flags = features.transform(windows, events)["deploy"]
+    # A deploy counts for the window it lands in and the next one.
+    assert flags[flags == 1].index.tolist() == [windows.index[500], windows.index[501]]
+
+
+@pytest.mark.parametrize(
+    ("side", "expected"),
+    [(Side.BOTH, [2.0, 0.5, 0.0]), (Side.HIGH, [0.0, 0.5, 0.0]), (Side.LOW, [2.0, 0.0, 0.0]), ("high", [0.0, 0.5, 0.0])],
+)
+def test_bad_deviation_by_side(side, expected):
+    assert bad_deviation(pd.Series([-2.0, 0.5, 0.0]), side).tolist() == expected
+
+
+def test_an_unknown_side_is_an_error():
+    with pytest.raises(ValueError, match="hgih"):
+        bad_deviation(pd.Series([1.0]), "hgih")
+
+
+def test_every_feature_has_a_declared_side():
+    assert all(isinstance(side, Side) for side in BAD_SIDE.values())
