@@ -41,7 +41,7 @@ PUBLISHED = [  # standard / low FP / low FN, NAB's scorer on exactly these 23 fi
 
 def nab_section(jobs: int) -> list[str]:
     from workbench.detect.series import SeriesDetector
-    from workbench.evaluate.nab import load_corpus, score_detector
+    from workbench.workflows.nab import load_corpus, score_detector
 
     files = load_corpus(NAB / "data", NAB / "labels" / "combined_windows.json")
     lines = [
@@ -114,7 +114,7 @@ def speed_section(evaluation) -> list[str]:
 
     run = next(iter(evaluation.runs.values()))
     model = run.models[-1]
-    X = model_matrix(model.features.transform(run.windows, run.events)).dropna()
+    X = model_matrix(model.features.transform(run.windows, events=run.events)).dropna()
     X = pd.concat([X] * max(1, 200_000 // len(X)), ignore_index=True)  # ~200k rows: timing above noise
     detector, forest = model.detector, model.detector.forest_
     raw_times, hybrid_times = [], []

@@ -122,7 +122,8 @@ STORES = Registry(
     "workbench.stores",
 )
 
-#: Anomaly detectors: scikit-learn estimators with ``fit`` and ``score_samples`` (lower = more abnormal).
+#: Anomaly detectors: scikit-learn estimators with ``fit`` and ``score_samples``, each declaring its
+#: ``score_direction`` (:class:`workbench.detect.base.ScoreDirection`).
 DETECTORS = Registry(
     "detector",
     {
@@ -132,7 +133,8 @@ DETECTORS = Registry(
     "workbench.detectors",
 )
 
-#: Forecasting methods: ``f(y, h, m, day, week, calendar) -> ndarray`` of ``h`` values.
+#: Forecasting methods: ``f(y, h, m, day, calendar) -> ndarray`` of ``h`` values (``m`` the season
+#: in steps); capabilities as a ``tags`` dict on the function (see :mod:`workbench.forecast.methods`).
 FORECASTERS = Registry(
     "forecast method",
     {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from workbench import __version__
 from workbench._registry import SOURCES, STORES
-from workbench.errors import ParameterError, SourceError, StoreError, WorkbenchError
+from workbench.errors import ParameterError, WorkbenchError
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
 
@@ -100,7 +100,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from workbench.evaluate.replay import SYSTEMS
+    from workbench.evaluate.events import SYSTEMS
     from workbench.workflows.evaluate import run_systems
 
     config = _load_config(args.config)
@@ -128,7 +128,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_nab_detect(args: argparse.Namespace) -> int:
     from workbench._util import atomic_path
     from workbench.detect.series import SeriesDetector
-    from workbench.evaluate.nab import detect_frame, read_nab_csv
+    from workbench.workflows.nab import detect_frame, read_nab_csv
 
     out = detect_frame(read_nab_csv(args.input), SeriesDetector(forest_voice=args.forest_voice))
     with atomic_path(args.output) as tmp:
@@ -140,7 +140,7 @@ def _cmd_nab_score(args: argparse.Namespace) -> int:
     import json
 
     from workbench.detect.series import SeriesDetector
-    from workbench.evaluate.nab import load_corpus, score_detector
+    from workbench.workflows.nab import load_corpus, score_detector
 
     files = load_corpus(args.data, args.labels)
     results = score_detector(files, SeriesDetector(forest_voice=args.forest_voice), jobs=args.jobs)
@@ -160,20 +160,15 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     from workbench.workflows.pull import pull
 
     config = _load_config(args.config)
-    try:
-        result = pull(
-            config,
-            since=args.since,
-            start=args.start,
-            end=args.end,
-            services=args.services,
-            store=args.store,
-            progress=not args.json and sys.stderr.isatty(),
-        )
-    except (SourceError, StoreError) as exc:
-        print(f"workbench pull: failed: {exc}", file=sys.stderr)
-        print("nothing was written to the store", file=sys.stderr)
-        return 1
+    result = pull(
+        config,
+        since=args.since,
+        start=args.start,
+        end=args.end,
+        services=args.services,
+        store=args.store,
+        progress=not args.json and sys.stderr.isatty(),
+    )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
         return 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
 from workbench._util import to_utc
@@ -30,6 +31,8 @@ __all__ = [
     "AlertSource",
     "CapacityAction",
     "NotebookStatus",
+    "RULE_ACTIONS",
+    "RuleOp",
     "Seasonality",
     "Side",
     "CANONICAL_METRICS",
@@ -65,7 +68,6 @@ METRIC_UNITS: dict[str, str] = {
 CAPACITY_RESOURCES: tuple[str, ...] = ("cpu_usage", "memory_usage", "request_rate")
 
 
-
 # Modes as enums: a typo is an error (``Side("hgih")`` raises ValueError), never a silently
 # different run. StrEnum members equal their values, so frames and JSON read the same.
 class AlertAction(StrEnum):
@@ -84,12 +86,32 @@ class AlertSource(StrEnum):
     BOTH = "both"
 
 
+class RuleOp(StrEnum):
+    """A static rule's comparison."""
+
+    ABOVE = ">"
+    BELOW = "<"
+    #: Fell by more than ``threshold`` percent against the same minute a week earlier.
+    DROP_PCT = "drop_pct"
+
+
+#: What a rule may ask for when it fires (``page_with_context`` is the policy's, for rule and model together).
+RULE_ACTIONS = (AlertAction.PAGE, AlertAction.INVESTIGATE)
+
+
 class Side(StrEnum):
     """Which side of a deviation is bad news."""
 
     HIGH = "high"
     LOW = "low"
     BOTH = "both"
+
+    def magnitude(self, values):
+        """The bad-news part of deviations (an array or Series), as a magnitude >= 0:
+        ``|v|`` for ``both``, the positive part for ``high``, the negative part for ``low``."""
+        if self is Side.BOTH:
+            return np.abs(values)
+        return np.maximum(values if self is Side.HIGH else -values, 0.0)
 
 
 class NotebookStatus(StrEnum):

@@ -22,7 +22,13 @@ from pydantic import (
 )
 
 from workbench._registry import FORECASTERS, SOURCES, STORES
-from workbench.contracts import CANONICAL_METRICS, CAPACITY_RESOURCES
+from workbench.contracts import (
+    CANONICAL_METRICS,
+    CAPACITY_RESOURCES,
+    RULE_ACTIONS,
+    AlertAction,
+    RuleOp,
+)
 
 __all__ = [
     "CapacitySettings",
@@ -92,16 +98,18 @@ class Rule(_Strict):
 
     name: str
     metric: Literal[CANONICAL_METRICS]  # type: ignore[valid-type]
-    op: Literal[">", "<", "drop_pct"]
+    op: RuleOp
     threshold: float
     for_: Duration = Field(default="0min", alias="for")
-    action: Literal["page", "investigate"] = "page"
+    action: AlertAction = AlertAction.PAGE
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _threshold_makes_sense(self) -> Rule:
-        if self.op == "drop_pct" and not 0 < self.threshold < 100:
+        if self.action not in RULE_ACTIONS:
+            raise ValueError(f"a rule's action is {' or '.join(RULE_ACTIONS)}, got {self.action.value!r}")
+        if self.op == RuleOp.DROP_PCT and not 0 < self.threshold < 100:
             raise ValueError(f"drop_pct threshold is a percentage in (0, 100), got {self.threshold}")
         return self
 
@@ -266,7 +274,7 @@ class Paths(_Strict):
 
 
 class ModelSettings(_Strict):
-    """The per-service Isolation Forest and how it is retrained (see ``workbench.detectors``)."""
+    """The per-service Isolation Forest and how it is retrained (see ``workbench.detect.forest`` and ``workbench.lifecycle.training``)."""
 
     n_estimators: Annotated[int, Field(ge=10, le=2000)] = 100
     alarm_confidence: Annotated[float, Field(gt=0, lt=100)] = 75.0
@@ -303,7 +311,7 @@ class ResourceCapacity(_Strict):
 
 
 class CapacitySettings(_Strict):
-    """Capacity forecasting (``workbench.forecast``, ``workbench.capacity``)."""
+    """Capacity forecasting (``workbench.forecast.outlook``, ``workbench.forecast.capacity``)."""
 
     horizon: Annotated[str, AfterValidator(_positive_duration)] = "14D"
     resolution: Window = "1h"

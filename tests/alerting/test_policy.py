@@ -1,11 +1,16 @@
+"""The hybrid policy (:mod:`workbench.alerting.policy`): window verdicts from any sources, the
+action per alert (a rule pages, the model asks for an investigation), planned-event muting.
+"""
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.alerting.policy import window_verdicts
+from workbench.alerting.policy import action_for, window_verdicts
 from workbench.alerting.postprocess import group_alerts
+from workbench.contracts import AlertAction, AlertSource
 from workbench.detect.base import VerdictKind, model_verdicts, verdict_frame
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 from workbench.settings import RoutingSettings
 
 INDEX = pd.date_range("2026-01-05T00:00Z", periods=16, freq="15min")
@@ -51,13 +56,6 @@ def test_both_page_with_context():
     assert alerts[["action", "source"]].values.tolist() == [["page_with_context", "both"]]
 
 
-def test_grouping_and_suppression():
-    v = verdicts(conf(2, 4, 10))
-    assert len(group_alerts("svc", v, RoutingSettings(group_gap="15min", suppress="0min"))) == 2  # 2 and 4 merge
-    assert len(group_alerts("svc", v, RoutingSettings(group_gap="0min", suppress="0min"))) == 3
-    assert len(group_alerts("svc", v, RoutingSettings(group_gap="15min", suppress="2h"))) == 1
-
-
 def test_planned_events_mute_the_model_but_not_rules():
     planned = [False] * len(INDEX)
     planned[5] = planned[8] = True
@@ -71,15 +69,6 @@ def test_no_verdict_windows_never_alert():
     values = conf(3)
     values[3] = np.nan
     assert group_alerts("svc", verdicts(values), SETTINGS).empty
-
-
-def test_persistence_drops_one_window_blips_and_delays_the_verdict():
-    settings = RoutingSettings(min_windows=2, group_gap="0min", suppress="0min")
-    alerts = group_alerts("svc", verdicts(conf(3, 7, 8, 9)), settings)
-    assert alerts["start"].tolist() == [INDEX[7]]  # the lone window 3 is dropped
-    assert alerts.iloc[0]["detected_at"] == INDEX[9]  # known when the second window closes
-    ruled = group_alerts("svc", verdicts(conf(), {3: "error_burst"}), settings)
-    assert len(ruled) == 1  # a rule needs no persistence
 
 
 def test_sources_of_one_kind_combine_and_rules_are_not_special():
@@ -105,3 +94,24 @@ def test_sources_of_one_kind_combine_and_rules_are_not_special():
 def test_a_bad_verdict_frame_is_named(frame, message):
     with pytest.raises(DataError, match=message):
         window_verdicts(INDEX, "15min", [frame])
+
+
+# -- added: the action per alert -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule, model, action, source",
+    [
+        (True, True, "page_with_context", "both"),
+        (True, False, "page", "rule"),
+        (False, True, "investigate", "model"),
+    ],
+)
+def test_action_for(rule, model, action, source):
+    assert action_for(rule, model) == (action, source)
+    assert action_for(rule, model) == (AlertAction(action), AlertSource(source))
+
+
+def test_an_alert_needs_a_rule_or_the_model():
+    with pytest.raises(ParameterError, match="needs a rule or the model"):
+        action_for(False, False)

@@ -44,7 +44,7 @@ def test_confidence_is_low_for_normal_rows_unlike_abs_decision(fitted):
 def test_alarm_rate_matches_the_promise(distribution):
     # Confidence 75 means a normal period of 672 rows has about -ln(0.75) = 0.29 alarms.
     # Measured: ~0.26 on Gaussian data, ~1.0 on Laplace data with 100 trees (documented in
-    # workbench.detectors); the bound catches a calibration that drifts further.
+    # workbench.detect.forest); the bound catches a calibration that drifts further.
     rng = np.random.default_rng(3)
     draw = getattr(rng, distribution)
     d = IsolationForestDetector(alarm_confidence=75.0, random_state=0).fit(draw(size=(3000, 4)))

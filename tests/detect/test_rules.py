@@ -4,8 +4,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from workbench.contracts import RuleOp
 from workbench.detect.base import VERDICT_COLUMNS
-from workbench.detect.rules import RuleOp, RuleSet, ThresholdRule, rule_verdicts
+from workbench.detect.rules import RuleSet, ThresholdRule, rule_verdicts
 from workbench.errors import DataError, ParameterError
 from workbench.settings import Rule
 

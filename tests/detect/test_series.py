@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 from workbench.detect.base import ScoreDirection
 from workbench.detect.series import SeriesDetector, suppress_repeats
 from workbench.errors import DataError, ParameterError
-from workbench.evaluate.nab import detect_frame, read_nab_csv
+from workbench.workflows.nab import detect_frame, read_nab_csv
 
 NAB = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "nab"
 

@@ -12,12 +12,11 @@ from workbench.errors import DataError
 from workbench.evaluate.nab import (
     NabFile,
     label_rows,
-    load_corpus,
     probation_rows,
-    read_nab_csv,
     scaled_sigmoid,
     score_corpus,
 )
+from workbench.workflows.nab import load_corpus, read_nab_csv
 
 NAB = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "nab"
 

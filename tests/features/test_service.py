@@ -92,7 +92,7 @@ def test_fit_learns_the_window_width_and_transform_flags_deploys_by_it():
     assert features.window_ == pd.Timedelta("15min")
     deploy = windows.index[500] + pd.Timedelta("5min")  # mid-window, as rollouts land
     events = pd.DataFrame({"start": [deploy], "end": [deploy], "service": ["*"], "type": ["deploy"], "description": [""]})
-    flags = features.transform(windows, events)["deploy"]
+    flags = features.transform(windows, events=events)["deploy"]
     # A deploy counts for the window it lands in and the next one.
     assert flags[flags == 1].index.tolist() == [windows.index[500], windows.index[501]]
 

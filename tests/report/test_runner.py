@@ -1,19 +1,21 @@
-"""Report runs on small fixture notebooks: typing, refusals, failure handling, 'latest'."""
+"""Report runs (:mod:`workbench.report.runner`) on small fixture notebooks: refusals, failure
+handling, 'latest', and the environment the kernels get.
+"""
 
+import datetime as dt
 import json
+import os
+import re
+import shutil
+from pathlib import Path
 
+import nbformat
 import pytest
 from conftest import FIXTURE_NOTEBOOKS, make_project
 
 from workbench.config import load_config
 from workbench.errors import ParameterError, ReportError
-from workbench.report.params import (
-    check_values,
-    coerce_parameters,
-    discover_notebooks,
-    notebook_parameters,
-)
-from workbench.report.runner import run_report
+from workbench.report.runner import new_run_id, run_report
 
 
 @pytest.fixture(scope="module")
@@ -23,78 +25,6 @@ def project(tmp_path_factory):
 
 def quiet(*_):
     pass
-
-
-def test_discover_by_number_stem_or_file(project):
-    assert [p.stem for p in discover_notebooks(project)] == ["01_typed_parameters", "02_broken", "03_no_parameters"]
-    assert [p.stem for p in discover_notebooks(project, ["02", "01_typed_parameters", "03_no_parameters.ipynb"])] == [
-        "02_broken",
-        "01_typed_parameters",
-        "03_no_parameters",
-    ]
-    with pytest.raises(ReportError, match="no single notebook matches '09'"):
-        discover_notebooks(project, ["09"])
-
-
-def test_declared_parameters_carry_type_and_help(project):
-    params = notebook_parameters(project.path("notebooks") / "01_typed_parameters.ipynb")
-    assert {k: v["type"] for k, v in params.items()} == {"count": "int", "ratio": "float", "flag": "bool", "name": "str", "items": "list"}
-    assert params["count"]["help"] == "an integer"
-
-
-CASES = [
-    # raw value, name, expected typed value
-    ("7", "count", 7),
-    ("0.25", "ratio", 0.25),
-    ("yes", "flag", True),
-    ("False", "flag", False),
-    ("hello", "name", "hello"),
-    ("[3, 4]", "items", [3, 4]),
-]
-
-
-@pytest.mark.parametrize("raw, name, expected", CASES)
-def test_values_are_typed_per_declaration(project, raw, name, expected):
-    path = project.path("notebooks") / "01_typed_parameters.ipynb"
-    assert coerce_parameters([path], {name: raw})[path] == {name: expected}
-
-
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"count": "three"}, "count='three' is not a valid int"),
-        ({"ratio": "half"}, "not a valid float"),
-        ({"flag": "maybe"}, "not a valid bool"),
-        ({"items": "{a: 1}"}, "not a valid list"),
-        ({"nonsense": "1"}, "unknown parameter\\(s\\) nonsense; the selected notebooks take: count, fail, flag, items, name, ratio"),
-        ({"api_token": "abc"}, "looks like a secret"),
-        ({"db_password": "abc"}, "looks like a secret"),
-    ],
-)
-def test_bad_parameters_fail_before_running(project, params, message):
-    paths = discover_notebooks(project)
-    with pytest.raises(ParameterError, match=message):
-        coerce_parameters(paths, params)
-
-
-def test_parameters_go_only_where_declared(project):
-    paths = discover_notebooks(project)
-    typed = coerce_parameters(paths, {"count": "2", "fail": "false"})
-    assert [typed[p] for p in paths] == [{"count": 2}, {"fail": False}, {}]
-
-
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"service": "nope"}, "unknown service"),
-        ({"source": "influx"}, "unknown source"),
-        ({"window": "7min"}, "divide a day"),
-        ({"start": "2026-09-02", "end": "2026-09-01"}, "after start"),
-    ],
-)
-def test_shared_values_are_checked_against_config(project, params, message):
-    with pytest.raises(ParameterError, match=message):
-        check_values(project, params)
 
 
 def test_unknown_parameter_runs_nothing(project):
@@ -147,3 +77,56 @@ def test_existing_run_is_never_overwritten(project, good_run):
 def test_bad_run_ids(project, run_id):
     with pytest.raises(ReportError):
         run_report(project, notebooks=["03"], run_id=run_id or "-", log=quiet)
+
+
+# -- run ids, the environment, latest ----------------------------------------------------------
+
+RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
+
+
+def test_new_run_ids_are_timestamped_and_unique():
+    ids = [new_run_id() for _ in range(20)]
+    assert all(RUN_ID.match(i) for i in ids), ids
+    assert len(set(ids)) > 1
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+    assert ids[0][:8] in {now, (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime("%Y%m%d")}
+
+
+def test_run_report_leaves_os_environ_unchanged(project, good_run):
+    before = dict(os.environ)
+    result = run_report(project, notebooks=["03", "02"], run_id="environ", log=quiet)
+    assert dict(os.environ) == before
+    assert [nb.status for nb in result.notebooks] == ["ok", "failed"]  # kernels ran, and one failed
+    assert (project.path("reports") / "latest").resolve().name == "good"  # a failed run never moves it
+
+
+def env_notebook(path: Path) -> None:
+    """A numbered notebook that prints what its kernel's environment says, as JSON."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import json, os\n"
+            "from workbench.config import load_config\n"
+            "print(json.dumps({k: os.environ.get(k) for k in ('WORKBENCH_HEADLESS', 'WORKBENCH_ROOT')} | {'root': str(load_config().root)}))"
+        )
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_the_kernel_gets_headless_and_root_but_the_caller_does_not(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(FIXTURE_NOTEBOOKS, notebooks)
+    env_notebook(notebooks / "04_environment.ipynb")
+    config = load_config(make_project(tmp_path / "p", notebooks=notebooks))
+    before = dict(os.environ)
+    assert "WORKBENCH_ROOT" not in before  # conftest's autouse fixture removes it
+    result = run_report(config, notebooks=["04", "03"], log=quiet)
+    assert dict(os.environ) == before
+    assert result.ok, [nb.error for nb in result.notebooks]
+    executed = nbformat.read(result.folder / "executed" / "04_environment.ipynb", as_version=4)
+    printed = json.loads("".join(o["text"] for o in executed.cells[0].outputs if o.get("name") == "stdout"))
+    assert printed == {"WORKBENCH_HEADLESS": "1", "WORKBENCH_ROOT": str(config.root), "root": str(config.root)}
+    # No run id given: a new one, and a good run moves 'latest' to it (a relative link).
+    assert RUN_ID.match(result.run_id) and result.folder == config.path("reports") / result.run_id
+    assert os.readlink(config.path("reports") / "latest") == result.run_id

@@ -92,8 +92,9 @@ def window_verdicts(
     out["model"] &= ~out["muted"]
     out["window_end"] = index + pd.Timedelta(window)
     # A model verdict is known when its window closes, unless its source says when.
-    first_seen = pd.to_datetime(model["first_seen"], utc=True).astype(out["window_end"].dtype)
-    out["seen_at"] = first_seen.where(first_seen.notna(), out["window_end"])
+    end = out["window_end"]
+    first_seen = pd.to_datetime(model["first_seen"], utc=end.dt.tz is not None)
+    out["seen_at"] = first_seen.where(first_seen.notna(), end)
     return out
 
 

@@ -64,13 +64,20 @@ class VerdictKind(StrEnum):
     MODEL = "model"
 
 
+def _kind(value) -> VerdictKind:
+    try:
+        return VerdictKind(value)
+    except ValueError:
+        raise DataError(f"unknown verdict kind {value!r}; expected one of {[k.value for k in VerdictKind]}") from None
+
+
 #: The columns of a verdict frame, in order (see the module notes).
 VERDICT_COLUMNS = ["kind", "flag", "confidence", "detail", "first_seen"]
 
 
 def verdict_frame(index: pd.DatetimeIndex, kind: VerdictKind, flag, confidence=np.nan, detail="", first_seen=pd.NaT) -> pd.DataFrame:
     """A verdict frame from its columns (scalars broadcast over ``index``)."""
-    kind = VerdictKind(kind)
+    kind = _kind(kind)
     frame = pd.DataFrame(
         {"flag": flag, "confidence": confidence, "detail": detail, "first_seen": first_seen},
         index=pd.DatetimeIndex(index),
@@ -96,7 +103,7 @@ def check_verdicts(frame: pd.DataFrame) -> VerdictKind | None:
     kinds = set(frame["kind"])
     if len(kinds) > 1:
         raise DataError(f"a verdict frame holds one kind of source, got {sorted(kinds)}")
-    return VerdictKind(kinds.pop()) if kinds else None
+    return _kind(kinds.pop()) if kinds else None
 
 
 def model_verdicts(confidence: pd.Series, window: str, threshold: float) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 
 __all__ = ["TailCalibrator"]
 
@@ -45,7 +45,7 @@ class TailCalibrator(BaseEstimator):
         if a.size < 20 or not np.isfinite(a).all():
             raise DataError(f"calibration needs at least 20 finite training scores, got {a.size}")
         if not 0.5 <= self.tail_quantile < 1:
-            raise ValueError(f"tail_quantile must be in [0.5, 1), got {self.tail_quantile}")
+            raise ParameterError(f"tail_quantile must be in [0.5, 1), got {self.tail_quantile}")
         self.sorted_ = a
         self.threshold_ = float(np.quantile(a, self.tail_quantile))
         excess = a[a > self.threshold_] - self.threshold_

@@ -18,7 +18,7 @@ __all__ = ["Explainer", "format_top"]
 
 
 class Explainer:
-    """SHAP for one fitted :class:`~workbench.detectors.IsolationForestDetector`; built on first use."""
+    """SHAP for one fitted :class:`~workbench.detect.forest.IsolationForestDetector`; built on first use."""
 
     def __init__(self, detector, feature_names: list[str]):
         self.detector = detector

@@ -29,9 +29,10 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.ensemble import IsolationForest
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from workbench.contracts import Side
 from workbench.detect.base import ScoreDirection
 from workbench.detect.calibration import TailCalibrator
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 
 __all__ = ["IsolationForestDetector"]
 
@@ -109,20 +110,20 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         if X.shape[0] < 50:
             raise DataError(f"need at least 50 training rows to fit, got {X.shape[0]} sample{'' if X.shape[0] == 1 else 's'}")
         if not 0 < self.alarm_confidence < 100:
-            raise ValueError(f"alarm_confidence must be in (0, 100), got {self.alarm_confidence}")
+            raise ParameterError(f"alarm_confidence must be in (0, 100), got {self.alarm_confidence}")
         if self.confidence_period < 1:
-            raise ValueError(f"confidence_period must be at least 1, got {self.confidence_period}")
+            raise ParameterError(f"confidence_period must be at least 1, got {self.confidence_period}")
         sides = self.extreme_features or {}
         if not isinstance(sides, dict):
-            sides = {c: "both" for c in sides}
-        bad_sides = sorted({s for s in sides.values()} - {"high", "low", "both"})
+            sides = dict.fromkeys(sides, Side.BOTH)
+        bad_sides = sorted({str(s) for s in sides.values()} - {s.value for s in Side})
         if bad_sides:
-            raise ValueError(f"extreme feature sides must be high, low or both; got {bad_sides}")
+            raise ParameterError(f"extreme feature sides must be high, low or both; got {bad_sides}")
         extreme = list(sides)
         missing = [c for c in extreme if columns is None or c not in columns]
         if missing:
             raise DataError(f"extreme features {missing} are not columns of the training frame")
-        self.extreme_sides_ = {columns.index(c): sides[c] for c in extreme}
+        self.extreme_sides_ = {columns.index(c): Side(sides[c]) for c in extreme}
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,
@@ -145,10 +146,7 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
             raise DataError(f"detector input: {exc}") from None
 
     def _magnitude(self, X: np.ndarray, j: int) -> np.ndarray:
-        side = self.extreme_sides_[j]
-        if side == "both":
-            return np.abs(X[:, j])
-        return np.maximum(X[:, j] if side == "high" else -X[:, j], 0.0)
+        return self.extreme_sides_[j].magnitude(X[:, j])
 
     def _tail(self, X: np.ndarray, forest_raw: np.ndarray) -> np.ndarray:
         p = self.calibrator_.tail_probability(-forest_raw)

@@ -14,31 +14,20 @@ verdict alike (ADTK's ``ThresholdAD``).
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from workbench.contracts import AlertAction
+from workbench._util import infer_step
+from workbench.contracts import RULE_ACTIONS, RuleOp
 from workbench.detect.base import VerdictKind, verdict_frame
 from workbench.errors import DataError, ParameterError
 from workbench.settings import Rule
 
 __all__ = ["RuleOp", "RuleSet", "ThresholdRule", "rule_verdicts"]
 
-#: What a rule may ask for when it fires (the policy decides what "both" means).
-ACTIONS = (AlertAction.PAGE, AlertAction.INVESTIGATE)
-
-
-class RuleOp(StrEnum):
-    """A rule's comparison."""
-
-    ABOVE = ">"
-    BELOW = "<"
-    #: Fell by more than ``threshold`` percent against the same minute a week earlier.
-    DROP_PCT = "drop_pct"
+ACTIONS = RULE_ACTIONS
 
 
 def _samples(samples, name: str) -> pd.DataFrame:
@@ -131,7 +120,8 @@ class ThresholdRule(BaseEstimator):
         # Runs of consecutive samples (a gap or a False breaks a run); fire once a run is long enough.
         times = samples.index.to_series()
         step = times.diff()
-        expected = step.mode().iloc[0] if len(step.dropna()) else pd.Timedelta("1min")
+        # With one sample there is no run to measure; any step will do.
+        expected = infer_step(samples.index, default=pd.Timedelta("1min"))
         breaks = (~held) | (step != expected)
         run_id = breaks.cumsum()
         run_start = times.groupby(run_id.to_numpy()).transform("first")

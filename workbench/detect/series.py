@@ -35,6 +35,7 @@ from scipy.stats import norm
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from workbench._util import MAD_TO_SIGMA
 from workbench.detect.base import ScoreDirection
 from workbench.detect.forest import IsolationForestDetector
 from workbench.errors import DataError, ParameterError
@@ -43,7 +44,7 @@ __all__ = ["SeriesDetector", "likelihood", "new_range", "robust_z", "suppress_re
 
 
 def robust_z(values: pd.Series, history: int, min_history: int) -> pd.Series:
-    """|value - trailing median| / (1.4826 MAD), from the previous ``history`` rows; capped at 50.
+    """|value - trailing median| / (MAD_TO_SIGMA * MAD), from the previous ``history`` rows; capped at 50.
 
     The scale has a floor of 0.1 % of the mean absolute level seen so far, so a
     flat stretch does not turn the first wiggle into an infinite z-score.
@@ -51,7 +52,7 @@ def robust_z(values: pd.Series, history: int, min_history: int) -> pd.Series:
     median = values.rolling(history, min_periods=min_history).median().shift(1)
     mad = (values - median).abs().rolling(history, min_periods=min_history).median().shift(1)
     floor = 1e-3 * values.abs().expanding().mean().shift(1) + 1e-9
-    return ((values - median).abs() / np.maximum(1.4826 * mad, floor)).fillna(0.0).clip(upper=50.0)
+    return ((values - median).abs() / np.maximum(MAD_TO_SIGMA * mad, floor)).fillna(0.0).clip(upper=50.0)
 
 
 def likelihood(raw: pd.Series | np.ndarray, short: int, long: int, min_history: int) -> np.ndarray:

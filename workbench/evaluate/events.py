@@ -18,7 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["compare", "comparison_table", "event_metrics", "headline_figures", "match_incidents", "missed_table"]
+__all__ = ["SYSTEMS", "compare", "comparison_table", "event_metrics", "headline_figures", "match_incidents", "missed_table"]
+
+#: The three alerting systems compared: the old thresholds, the model alone, the hybrid.
+SYSTEMS = ("baseline", "model", "hybrid")
+
 
 def match_incidents(alerts: pd.DataFrame, incidents: pd.DataFrame, grace: str | pd.Timedelta) -> tuple[pd.Series, pd.Series]:
     """For each alert, whether it overlaps an incident; for each incident, its time to detect (NaT = missed).
@@ -81,7 +85,7 @@ def compare(systems: dict[str, pd.DataFrame], incidents: pd.DataFrame, start: pd
 def comparison_table(results: dict) -> pd.DataFrame:
     """The before/after table: one row per system."""
     rows = {}
-    for name in ("baseline", "model", "hybrid"):
+    for name in SYSTEMS:
         r = results[name]
         rows[name] = {
             "alerts per week": r["alerts_per_week"],

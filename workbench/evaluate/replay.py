@@ -24,9 +24,7 @@ from workbench.features.context import context_flags
 from workbench.features.windows import to_windows
 from workbench.lifecycle.training import ServiceModel, model_matrix, score_rolling
 
-__all__ = ["SYSTEMS", "Evaluation", "ServiceRun", "explain_alerts", "route_hybrid", "run_and_explain", "run_service"]
-
-SYSTEMS = ("baseline", "model", "hybrid")
+__all__ = ["Evaluation", "ServiceRun", "explain_alerts", "route_hybrid", "run_and_explain", "run_service"]
 
 
 @dataclass
@@ -114,7 +112,7 @@ def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> tuple[p
         if model is None:
             continue
         context = run.windows.loc[worst - pd.Timedelta(hours=6) : worst]
-        X = model_matrix(model.features.transform(context, run.events)).loc[[worst]]
+        X = model_matrix(model.features.transform(context, events=run.events)).loc[[worst]]
         explainer = explainers.setdefault(id(model), Explainer(model.detector, list(X.columns)))
         alerts.at[i, "top_features"] = format_top(explainer.top(X, k)[0])
         shap_rows[alert["id"]] = pd.Series(explainer.shap_values(X)[0], index=X.columns)

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from workbench._util import MAD_TO_SIGMA, infer_step
 from workbench.contracts import Side
-from workbench.errors import DataError
+from workbench.errors import DataError, ParameterError
 from workbench.features.context import context_flags
 
 __all__ = ["BAD_SIDE", "ServiceFeatures", "bad_deviation"]
@@ -39,11 +39,14 @@ BAD_SIDE: dict[str, Side] = {
 
 def bad_deviation(values: pd.Series, side: Side | str) -> pd.Series:
     """The part of a z-score that is bad news: ``|z|`` for ``both``, the positive part for
-    ``high``, the negative part (as a magnitude) for ``low``. An unknown side is a ValueError."""
-    side = Side(side)
-    if side is Side.BOTH:
-        return values.abs()
-    return values.clip(lower=0) if side is Side.HIGH else (-values).clip(lower=0)
+    ``high``, the negative part (as a magnitude) for ``low``. An unknown side is a ParameterError."""
+    try:
+        side = Side(side)
+    except ValueError:
+        raise ParameterError(f"unknown side {side!r}; expected one of {[s.value for s in Side]}") from None
+    return side.magnitude(values)
+
+
 _Z_CAP = 1000.0  # only guards against infinities; extremes must stay extreme
 
 
@@ -75,9 +78,9 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     trend_windows : int
-        Windows over which the memory trend is taken (8 x 15 min = 2 h).
+        Windows over which the memory trend is taken (8 windows: 2 h at 15 minutes).
     sustain_windows : int
-        Windows averaged for ``sustained_z`` (4 x 15 min = 1 h).
+        Windows averaged for ``sustained_z`` (4 windows: 1 h at 15 minutes).
     """
 
     def __init__(self, trend_windows: int = 8, sustain_windows: int = 4) -> None:
@@ -95,7 +98,7 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
     def _slot(index: pd.DatetimeIndex) -> np.ndarray:
         return (index.day_of_week >= 5).astype(int) * 24 + index.hour
 
-    def fit(self, windows: pd.DataFrame, events: pd.DataFrame | None = None, normal: pd.Series | None = None) -> ServiceFeatures:
+    def fit(self, windows: pd.DataFrame, y=None, *, events: pd.DataFrame | None = None, normal: pd.Series | None = None) -> ServiceFeatures:
         """Learn slot baselines from the normal windows.
 
         Parameters
@@ -103,6 +106,10 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         windows
             Contiguous windows (trends are differences between neighbouring windows,
             so removed periods must not be cut out before they are computed).
+        y
+            Ignored (scikit-learn's place for labels; the events calendar is a keyword).
+        events
+            The events calendar (deploys, campaigns, maintenance) for the context flags.
         normal
             True for windows to learn from (incidents and planned events are False);
             default: all.
@@ -149,10 +156,14 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         if "memory_usage" in clean:
             trend = windows["memory_usage"].diff(self.trend_windows).reindex(clean.index).dropna()
             self.memory_trend_spread_ = float(max(np.median(np.abs(trend)) * MAD_TO_SIGMA, 0.1))
-        self.feature_names_ = list(self.transform(windows.iloc[:2], events).columns)
+        self.feature_names_ = list(self.transform(windows.iloc[:2], events=events).columns)
         return self
 
-    def transform(self, windows: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
+    def fit_transform(self, windows: pd.DataFrame, y=None, *, events: pd.DataFrame | None = None, normal: pd.Series | None = None) -> pd.DataFrame:
+        """``fit`` then ``transform`` on the same windows, with the same events calendar."""
+        return self.fit(windows, events=events, normal=normal).transform(windows, events=events)
+
+    def transform(self, windows: pd.DataFrame, *, events: pd.DataFrame | None = None) -> pd.DataFrame:
         """Features per window (NaN where a metric is missing); causal: only past windows are used."""
         check_is_fitted(self, "median_")
         _check_windows(windows)

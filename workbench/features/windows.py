@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench._util import infer_step
+from workbench._util import infer_step, run_lengths
 from workbench.errors import DataError, ParameterError
 from workbench.settings import parse_window
 
@@ -48,8 +48,7 @@ def _fill_short_runs(column: pd.Series, limit: int) -> pd.Series:
     missing = column.isna()
     if not missing.any() or limit <= 0:
         return column
-    run_id = (missing != missing.shift()).cumsum()
-    run_len = missing.groupby(run_id).transform("size")
+    _, run_len = run_lengths(missing)
     fillable = missing & (run_len <= limit)
     return column.where(~fillable, column.ffill())
 

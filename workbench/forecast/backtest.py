@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbench.errors import ForecastError
 from workbench.forecast.history import seasons, series_step
-from workbench.forecast.methods import Calendar, predict
+from workbench.forecast.methods import BASELINES, Calendar, predict
 
 __all__ = ["backtest", "backtest_summary"]
 
@@ -33,7 +33,7 @@ def backtest(
     horizons: dict[str, str] | None = None,
     initial: str = "28D",
     every: str = "84h",
-    methods: tuple[str, ...] = ("profile", "seasonal_naive", "median4"),
+    methods: tuple[str, ...] = ("profile", *BASELINES),
     holidays=(),
 ) -> pd.DataFrame:
     """Rolling-origin backtest: from each origin, forecast each horizon from the history before it.
@@ -114,7 +114,7 @@ def backtest_summary(rows: pd.DataFrame) -> pd.DataFrame:
     in-sample seasonal-naive error).
     """
     out = rows.groupby(["horizon", "method"], sort=False)[["mase", "smape"]].mean().reset_index()
-    naive = out[out["method"] == "seasonal_naive"].set_index("horizon")["mase"]
-    out["vs_seasonal_naive"] = out["mase"] / out["horizon"].map(naive)
+    naive = out[out["method"] == BASELINES[0]].set_index("horizon")["mase"]
+    out[f"vs_{BASELINES[0]}"] = out["mase"] / out["horizon"].map(naive)
     out["origins"] = rows.groupby(["horizon", "method"], sort=False).size().to_numpy()
     return out

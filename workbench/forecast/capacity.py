@@ -20,6 +20,7 @@ from workbench.contracts import CapacityAction
 from workbench.errors import ForecastError
 from workbench.forecast.backtest import backtest
 from workbench.forecast.history import prepare_series
+from workbench.forecast.methods import BASELINES
 from workbench.forecast.outlook import Forecast, forecast_series
 from workbench.settings import CapacitySettings, ResourceCapacity
 
@@ -171,7 +172,7 @@ def plan_from_series(settings: CapacitySettings, series: dict, holidays: dict[st
 
 def backtest_series(settings: CapacitySettings, series: dict, methods: tuple[str, ...] | None = None, holidays: dict[str, list] | None = None) -> pd.DataFrame:
     """Rolling-origin backtest rows for every ``(service, resource)`` series (see :func:`workbench.forecast.backtest.backtest`)."""
-    methods = methods or tuple(dict.fromkeys((settings.method, "seasonal_naive", "median4")))
+    methods = methods or tuple(dict.fromkeys((settings.method, *BASELINES)))
     holidays = holidays or {}
     parts = []
     for (service, resource), values in series.items():
@@ -194,8 +195,7 @@ def backtest_table(rows: pd.DataFrame, method: str = "profile") -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "mase": wide[method],
-            "seasonal_naive_mase": wide["seasonal_naive"],
-            "median4_mase": wide["median4"],
+            **{f"{baseline}_mase": wide[baseline] for baseline in BASELINES},
             "smape": mean["smape"].unstack("method")[method],
             "origins": rows[rows["method"] == method].groupby(["series", "horizon"], sort=False).size(),
         }

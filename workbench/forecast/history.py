@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench._util import infer_step, to_utc
+from workbench._util import infer_step, run_lengths, to_utc
 from workbench.errors import ForecastError
 
 __all__ = ["prepare_series", "seasons", "series_step"]
@@ -56,8 +56,7 @@ def prepare_series(series: pd.Series, resolution: str | None = None, max_gap: in
         # Only whole gaps of up to max_gap steps are filled (pandas' limit would fill
         # the first steps of a longer gap too).
         missing = regular.isna()
-        run_id = (missing != missing.shift()).cumsum()
-        run_length = missing.groupby(run_id).transform("sum")
+        _, run_length = run_lengths(missing)
         filled = regular.interpolate(limit_area="inside")
         regular = filled.where(~missing | (run_length <= max_gap))
         left = int(regular.isna().sum())
@@ -67,11 +66,12 @@ def prepare_series(series: pd.Series, resolution: str | None = None, max_gap: in
 
 
 def series_step(series: pd.Series) -> pd.Timedelta:
+    """The series' step: its index's frequency, else its most common step."""
     if series.index.freq is not None:
         return pd.Timedelta(series.index.freq)
     if len(series) < 2:
         raise ForecastError(f"{series.name or 'series'}: one sample is not a series")
-    return pd.Timedelta(series.index[1] - series.index[0])
+    return infer_step(series.index)
 
 
 def seasons(step: pd.Timedelta) -> tuple[int, int]:

@@ -31,9 +31,9 @@ import pandas as pd
 from workbench._registry import FORECASTERS
 from workbench.errors import ParameterError
 
-__all__ = ["BASELINES", "Calendar", "median4", "mstl", "predict", "profile", "seasonal_naive", "us_major_holidays"]
+__all__ = ["BASELINES", "Calendar", "median4", "mstl", "predict", "profile", "seasonal_naive", "tags", "us_major_holidays"]
 
-#: The two baselines every backtest compares against.
+#: The two baselines every backtest compares against; the first also scales MASE.
 BASELINES = ("seasonal_naive", "median4")
 
 
@@ -186,6 +186,7 @@ def _holiday_profile(y: np.ndarray, h: int, m: int, day: int, calendar: Calendar
             out[j] = _trimmed_mean(values[None, :])[0]
     return out
 
+
 # The registered forecasters (:data:`workbench._registry.FORECASTERS`) share one signature:
 # ``f(y, h, m, day, calendar)`` -> ``h`` values; ``m`` is the season in steps.
 def profile(y: np.ndarray, h: int, m: int, day: int, calendar: Calendar | None = None) -> np.ndarray:
@@ -198,6 +199,16 @@ def profile(y: np.ndarray, h: int, m: int, day: int, calendar: Calendar | None =
 def mstl(y: np.ndarray, h: int, m: int, day: int, calendar: Calendar | None = None) -> np.ndarray:
     """statsmodels' MSTL (daily and weekly parts) with exponential smoothing on the rest; no calendar."""
     return _mstl(y, h, m, day)
+
+
+# Capabilities are declared as tags on the forecaster (sktime's idiom), not tested by name:
+# "slow" asks for fewer backtest origins when intervals are estimated (MSTL refits each time).
+mstl.tags = {"slow": True}
+
+
+def tags(method: str) -> dict:
+    """The declared capabilities of a registered forecaster (``{}`` when it declares none)."""
+    return dict(getattr(FORECASTERS.load(method), "tags", {}))
 
 
 def seasonal_naive(y: np.ndarray, h: int, m: int, day: int, calendar: Calendar | None = None) -> np.ndarray:

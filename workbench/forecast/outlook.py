@@ -13,7 +13,7 @@ import pandas as pd
 from workbench.contracts import Seasonality
 from workbench.errors import ForecastError
 from workbench.forecast.history import prepare_series, seasons, series_step
-from workbench.forecast.methods import Calendar, predict
+from workbench.forecast.methods import Calendar, predict, tags
 
 __all__ = ["Forecast", "forecast_series", "trend"]
 
@@ -142,7 +142,7 @@ def forecast_series(
         notes.append(f"{int(calendar.holiday.sum() // day)} holiday days treated like Sundays")
     yhat = predict(y, h, method, day, week, calendar)
     # The profile costs a millisecond per origin; MSTL a second, so it gets fewer origins.
-    every = max(1, day // 2) if method != "mstl" else 2 * week
+    every = 2 * week if tags(method).get("slow") else max(1, day // 2)
     lo, hi = _interval(y, h, method, day, week, interval, every=every, calendar=calendar)
     future = pd.date_range(clean.index[-1] + step, periods=h, freq=step)
     frame = pd.DataFrame({"yhat": yhat, "lower": np.maximum(yhat + lo, 0.0), "upper": np.maximum(yhat + hi, yhat)}, index=future)

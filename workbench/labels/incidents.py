@@ -32,7 +32,9 @@ SEVERITIES = ("critical", "major", "minor")
 def read_csv_checked(path: Path, columns: list[str], what: str) -> pd.DataFrame:
     """A label CSV (``columns`` required, ``start``/``end`` parsed to UTC, end after start)."""
     if not Path(path).is_file():
-        raise DataError(f"{what} file not found: {path}")
+        raise DataError(
+            f"{what} file not found: {path} (for the bundled sample, `workbench sample --write-labels` writes its labels)"
+        )
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

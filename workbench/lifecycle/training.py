@@ -77,10 +77,10 @@ def train_service(
     """
     width = infer_step(windows.index)
     normal = training_windows(service, windows, incidents, events, settings).notna().any(axis=1)
-    features = ServiceFeatures().fit(windows, events, normal)
+    features = ServiceFeatures().fit(windows, events=events, normal=normal)
     # Features on the contiguous windows first, then keep the normal rows: trends must
     # not be differences across a removed incident.
-    X = model_matrix(features.transform(windows, events))[normal.to_numpy()].dropna()
+    X = model_matrix(features.transform(windows, events=events))[normal.to_numpy()].dropna()
     detector = IsolationForestDetector(
         n_estimators=settings.n_estimators,
         extreme_features={c: BAD_SIDE.get(c, Side.BOTH) for c in X.columns},
@@ -141,7 +141,7 @@ def score_windows(model: ServiceModel, windows: pd.DataFrame, events: pd.DataFra
 
     Windows with a missing metric (a gap) get NaN and ``anomalous`` False: no data, no verdict.
     """
-    X = model_matrix(model.features.transform(windows, events))
+    X = model_matrix(model.features.transform(windows, events=events))
     ok = X.notna().all(axis=1).to_numpy()
     out = pd.DataFrame(index=windows.index, columns=["raw", "confidence"], dtype=float)
     if ok.any():

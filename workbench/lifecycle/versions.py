@@ -51,12 +51,27 @@ def list_versions(config: Config, service: str) -> list[dict]:
 
 
 def load_model(config: Config, service: str, version: str | None = None):
-    """The model of ``version`` (default: the newest)."""
+    """The model of ``version`` (default: the newest).
+
+    Raises
+    ------
+    DataError
+        No saved model, an unknown version (only listed versions are loaded, so a name
+        cannot reach outside the service's folder), or a file saved by an older layout
+        of the package (its classes moved; retrain to get a loadable version).
+    """
     versions = list_versions(config, service)
     if not versions:
         raise DataError(f"no saved model for {service} in {_folder(config, service)}")
-    chosen = version or versions[-1]["version"]
+    known = [v["version"] for v in versions]
+    chosen = version or known[-1]
     path = _folder(config, service) / chosen / "model.joblib"
-    if not path.is_file():
+    if chosen not in known or not path.is_file():
         raise DataError(f"no model version {chosen!r} for {service}")
-    return joblib.load(path)
+    try:
+        return joblib.load(path)
+    except (ModuleNotFoundError, AttributeError) as exc:
+        raise DataError(
+            f"model version {chosen!r} of {service} was saved by an older version of the workbench "
+            f"and cannot be loaded ({exc}); train a new version (workbench report --notebooks 03)"
+        ) from exc

@@ -3,7 +3,7 @@
 :func:`show_headline` displays the figures as a table for the reader and also
 attaches them as JSON (``application/vnd.aiops-workbench.headline+json``), which
 :func:`read_headline` finds in the executed notebook. Kept apart from
-:mod:`workbench.reports` so a notebook does not import the report runner.
+:mod:`workbench.report.runner` so a notebook does not import the report runner.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pandas as pd
 from nbconvert import HTMLExporter
 
 from workbench._util import atomic_write_text
+from workbench.contracts import NotebookStatus
 from workbench.report.results import RunResult
 
 __all__ = ["render_html", "write_run", "write_runs_index"]
@@ -34,6 +35,11 @@ def _page(title: str, body: str) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style></head><body>{body}</body></html>"
     )
+
+
+def _status(ok: bool) -> NotebookStatus:
+    # The CSS classes are named after the statuses.
+    return NotebookStatus.OK if ok else NotebookStatus.FAILED
 
 
 def write_run(result: RunResult) -> None:
@@ -56,7 +62,7 @@ def write_run(result: RunResult) -> None:
     meta = (
         f"<div class='meta'>run {html.escape(result.run_id)} · started {html.escape(result.started)} · "
         f"source <b>{html.escape(result.source)}</b> · commit {html.escape(result.commit)} · "
-        f"parameters: {html.escape(params)} · <span class='{'ok' if result.ok else 'failed'}'>{overall}</span></div>"
+        f"parameters: {html.escape(params)} · <span class='{_status(result.ok)}'>{overall}</span></div>"
     )
     body = f"<h1>aiops-workbench report</h1>{meta}{''.join(cards)}<p><a href='../index.html'>all runs</a></p>"
     atomic_write_text(result.folder / "index.html", _page(f"report {result.run_id}", body))
@@ -71,7 +77,7 @@ def write_runs_index(reports: Path) -> None:
             run = json.loads(run_file.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        status = "ok" if run.get("ok") else "failed"
+        status = _status(bool(run.get("ok")))
         names = ", ".join(nb["name"] for nb in run.get("notebooks", []))
         rows.append(
             f"<tr><td><a href='{html.escape(run['run_id'])}/index.html'>{html.escape(run['run_id'])}</a></td>"

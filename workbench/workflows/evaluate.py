@@ -10,8 +10,8 @@ from joblib import Parallel, delayed
 
 from workbench.config import Config
 from workbench.contracts import ALERT_COLUMNS
-from workbench.evaluate.events import compare
-from workbench.evaluate.replay import SYSTEMS, Evaluation, run_and_explain
+from workbench.evaluate.events import SYSTEMS, compare
+from workbench.evaluate.replay import Evaluation, run_and_explain
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.sources import load_service
 

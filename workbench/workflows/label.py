@@ -26,7 +26,7 @@ from workbench.present.headline import show_headline
 from workbench.present.plots import metrics_timeline
 from workbench.sources import load_service, time_range
 
-__all__ = ["HEADLESS_ENV", "LabellerWidget", "candidates", "headless", "label_summary", "labelling"]
+__all__ = ["HEADLESS_ENV", "LabelSummary", "LabellerWidget", "candidates", "headless", "label_summary", "labelling"]
 
 HEADLESS_ENV = "WORKBENCH_HEADLESS"
 
@@ -206,17 +206,22 @@ def label_summary(config: Config, service: str, windows: pd.DataFrame) -> tuple[
     return headline, table, by_service
 
 
-class _Summary:
-    def __init__(self, config, service, windows, events):
-        self.args = (config, service, windows, events)
+class LabelSummary:
+    """What a headless report shows instead of the labeller; computed when built.
+
+    Attributes: ``headline`` (counts), ``by_kind`` (incidents by kind and month),
+    ``by_service``, and ``incidents`` (this service's, in the range shown).
+    """
+
+    def __init__(self, config: Config, service: str, windows: pd.DataFrame, events: pd.DataFrame) -> None:
+        self.service, self.windows, self.events = service, windows, events
+        self.headline, self.by_kind, self.by_service = label_summary(config, service, windows)
+        self.incidents = in_range(IncidentLog.open(config).frame(), service, windows.index[0], windows.index[-1])
 
     def _ipython_display_(self) -> None:
-        config, service, windows, events = self.args
-        headline, by_kind, by_service = label_summary(config, service, windows)
-        show_headline(headline, by_kind)
-        display(by_service)
-        incidents = in_range(IncidentLog.open(config).frame(), service, windows.index[0], windows.index[-1])
-        fig = metrics_timeline(windows, incidents, events, title=f"{service}: labelled incidents (red) and events")
+        show_headline(self.headline, self.by_kind)
+        display(self.by_service)
+        fig = metrics_timeline(self.windows, self.incidents, self.events, title=f"{self.service}: labelled incidents (red) and events")
         display(fig)
         plt.close(fig)
 
@@ -235,7 +240,7 @@ def labelling(config: Config, service: str, source: str = "", start: str = "", e
     windows = to_windows(samples[samples.index >= lo], config.window, config.max_fill)
     events = in_range(read_events(config.path("events")), service, windows.index[0], windows.index[-1])
     if headless():
-        return _Summary(config, service, windows, events)
+        return LabelSummary(config, service, windows, events)
     flagged = candidates(config, service, samples)
     flagged = flagged[flagged["end"] > windows.index[0]].reset_index(drop=True)
     return LabellerWidget(Labeller(IncidentLog.open(config), service, windows, events, flagged))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from workbench.config import Config
-from workbench.errors import DataError
+from workbench.errors import DataError, SourceError
 from workbench.sources import time_range
 from workbench.sources.prometheus import PrometheusClient, Task, default_range
 from workbench.store import open_store
@@ -130,8 +130,12 @@ def pull(
     target = open_store(config, store)
     latest = {} if explicit else target.latest(services)
     tasks = plan_pull(config, latest, services, lo, hi, incremental=not explicit)
-    with PrometheusClient(config.source.prometheus) as client:
-        frame = client.fetch(tasks, progress=progress, on_chunk=on_chunk)
+    # All or nothing: everything is fetched before the store is touched.
+    try:
+        with PrometheusClient(config.source.prometheus) as client:
+            frame = client.fetch(tasks, progress=progress, on_chunk=on_chunk)
+    except SourceError as exc:
+        raise type(exc)(f"{exc}; nothing was written to the store") from exc
     written = target.write(frame) if not frame.empty else None
     per_service = frame.groupby("service").size().to_dict() if not frame.empty else {}
     series = len(services) * len(config.source.prometheus.queries)

@@ -1,0 +1,166 @@
+"""The HTML a report run leaves (:mod:`workbench.report.index`): the run's page and ``run.json``,
+the index of all runs, and notebooks rendered without code. Built from hand-made results:
+no kernels.
+"""
+
+import json
+import math
+
+import nbformat
+import pytest
+
+from workbench.contracts import NotebookStatus
+from workbench.report.index import render_html, write_run, write_runs_index
+from workbench.report.results import NotebookResult, RunResult
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+def run_result(reports, run_id, *notebooks, parameters=None) -> RunResult:
+    folder = reports / run_id
+    folder.mkdir(parents=True)
+    result = RunResult(
+        run_id=run_id,
+        folder=folder,
+        started="2026-09-01 10:00:00 UTC",
+        source="sample",
+        commit="abc1234",
+        parameters=parameters or {},
+    )
+    result.notebooks.extend(notebooks)
+    return result
+
+
+def ok(name, headline=None) -> NotebookResult:
+    return NotebookResult(name, NotebookStatus.OK, 1.34, html=f"{name}.html", executed=f"executed/{name}.ipynb", headline=headline)
+
+
+def failed(name, error) -> NotebookResult:
+    return NotebookResult(name, NotebookStatus.FAILED, 0.5, html=None, error=error)
+
+
+@pytest.fixture()
+def mixed(tmp_path):
+    result = run_result(
+        tmp_path,
+        "mixed",
+        ok("01_explore", headline={"alerts per week": 12.5, "incidents": 3, "worst": math.nan}),
+        failed("02_broken", f"cell 2: ValueError: bad input {SCRIPT}"),
+        parameters={"service": "checkout", "window": "<b>15min</b>"},
+    )
+    write_run(result)
+    return result
+
+
+def test_run_json_records_every_notebook(mixed):
+    data = json.loads((mixed.folder / "run.json").read_text())
+    assert data["ok"] is False and data["run_id"] == "mixed" and data["folder"] == str(mixed.folder)
+    assert [(nb["name"], nb["status"]) for nb in data["notebooks"]] == [("01_explore", "ok"), ("02_broken", "failed")]
+    headline = data["notebooks"][0]["headline"]
+    assert list(headline) == ["alerts per week", "incidents", "worst"]
+    assert (headline["alerts per week"], headline["incidents"]) == (12.5, 3) and math.isnan(headline["worst"])
+    assert data["notebooks"][1]["error"].endswith(SCRIPT)  # the JSON keeps the text as it was
+    assert data["parameters"] == {"service": "checkout", "window": "<b>15min</b>"}
+
+
+def test_run_page_shows_each_status_and_the_overall_one(mixed):
+    page = mixed.index.read_text()
+    assert "<span class='ok'>ok</span> in 1.3s" in page
+    assert "<span class='failed'>failed</span> in 0.5s" in page
+    assert "<span class='failed'>some reports failed</span>" in page
+    assert "<a href='01_explore.html'>01_explore</a>" in page
+    assert "<h2>02_broken</h2>" in page  # no page to link to
+    assert "run mixed" in page and "source <b>sample</b>" in page and "commit abc1234" in page
+    assert "<a href='../index.html'>all runs</a>" in page
+
+
+def test_headline_figures_are_a_table(mixed):
+    page = mixed.index.read_text()
+    for header in ("<th>alerts per week</th>", "<th>incidents</th>", "<th>worst</th>"):
+        assert header in page
+    assert "<td>12.5</td>" in page and "<td>3</td>" in page
+    assert "<td>–</td>" in page  # a missing figure
+
+
+def test_errors_and_parameters_are_escaped(mixed):
+    page = mixed.index.read_text()
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "<p class='error'>cell 2: ValueError: bad input &lt;script&gt;" in page
+    assert "window=&lt;b&gt;15min&lt;/b&gt;" in page and "<b>15min</b>" not in page
+
+
+def test_headline_values_are_escaped(tmp_path):
+    result = run_result(tmp_path, "r", ok("01_x", headline={"note": SCRIPT, "<i>name</i>": 1}))
+    write_run(result)
+    page = result.index.read_text()
+    assert "<script>" not in page and "<i>name</i>" not in page
+    assert "&lt;script&gt;" in page and "&lt;i&gt;name&lt;/i&gt;" in page
+
+
+def test_a_good_run_says_so_and_defaults_are_named(tmp_path):
+    result = run_result(tmp_path, "good", ok("01_x"), ok("03_y"))
+    write_run(result)
+    page = result.index.read_text()
+    assert "<span class='ok'>all reports succeeded</span>" in page
+    assert "<span class='failed'>" not in page and "some reports failed" not in page
+    assert "parameters: defaults" in page
+    assert page.count("<div class='card'>") == 2
+    assert json.loads((result.folder / "run.json").read_text())["ok"] is True
+
+
+def test_rewriting_after_each_notebook_shows_the_run_so_far(tmp_path):
+    result = run_result(tmp_path, "partial", ok("01_x"))
+    write_run(result)
+    result.notebooks.append(failed("02_y", "boom"))
+    write_run(result)
+    data = json.loads((result.folder / "run.json").read_text())
+    assert [nb["name"] for nb in data["notebooks"]] == ["01_x", "02_y"] and data["ok"] is False
+    assert sorted(p.name for p in result.folder.iterdir()) == ["index.html", "run.json"]  # no temporary files left
+
+
+def test_runs_index_lists_runs_newest_first(tmp_path):
+    write_run(run_result(tmp_path, "20260901T100000Z-aaaa", ok("01_x")))
+    write_run(run_result(tmp_path, "20260902T100000Z-bbbb", ok("01_x"), failed("02_y", SCRIPT)))
+    (tmp_path / "latest").symlink_to("20260901T100000Z-aaaa", target_is_directory=True)  # not listed twice
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "run.json").write_text("{not json")  # skipped, not an error
+    write_runs_index(tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    rows = page.split("<tr>")[2:]
+    assert len(rows) == 2
+    assert "20260902T100000Z-bbbb/index.html" in rows[0] and "<td class='failed'>failed</td>" in rows[0]
+    assert "20260901T100000Z-aaaa/index.html" in rows[1] and "<td class='ok'>ok</td>" in rows[1]
+    assert "<td>01_x, 02_y</td>" in rows[0] and "<td>sample</td>" in rows[0]
+    assert "<a href='latest/index.html'>latest good run</a>" in page
+    assert "broken" not in page and "<script>" not in page
+
+
+def test_runs_index_of_no_runs(tmp_path):
+    write_runs_index(tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert "<th>run</th>" in page and page.count("<tr>") == 1
+
+
+def test_render_html_shows_outputs_not_code():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A report"),
+        nbformat.v4.new_code_cell(
+            "code_only_marker_4242 = 1\nprint('rendered output')",
+            outputs=[nbformat.v4.new_output("stream", name="stdout", text="rendered output\n")],
+            execution_count=1,
+        ),
+    ]
+    page = render_html(nb, "01_a_report")
+    assert "rendered output" in page and "A report" in page
+    assert "code_only_marker_4242" not in page
+    assert "In&nbsp;[1]" not in page and "In [1]" not in page  # no prompts
+    assert "<title>01_a_report</title>" in page
+
+
+def test_render_html_keeps_a_title_the_notebook_has():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["title"] = "Explore"
+    assert "<title>Explore</title>" in render_html(nb, "01_explore")

@@ -1,0 +1,77 @@
+"""The capacity workflow (:mod:`workbench.workflows.capacity`): usage and holidays loaded from a
+project, plans and backtests over them, and ``workbench forecast``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import make_project
+
+from workbench.cli import main
+from workbench.config import load_config
+from workbench.errors import ForecastError
+from workbench.workflows.capacity import backtest_services, plan_capacity, usage_series
+
+
+@pytest.fixture()
+def config(tmp_path):
+    capacity = {
+        "horizon": "7D",
+        "services": {
+            "checkout": {
+                "cpu_usage": {"provisioned": 40, "unit": "vCPU", "unit_cost": 25},
+                "request_rate": {"provisioned": 10, "unit": "replicas", "unit_cost": 100, "per_unit": 50},
+            }
+        },
+    }
+    return load_config(make_project(tmp_path / "wb", capacity=capacity))
+
+
+def test_sample_plan_covers_every_service_and_resource(sample_config):
+    plan = plan_capacity(sample_config)
+    assert len(plan.table) == len(sample_config.services) * 3
+    assert set(plan.table["seasonality"]) == {"daily and weekly"}  # the project sample has 14 days
+    table = plan.service_table()
+    assert list(table.columns)[:2] == ["provisioned", "recommended"] and "days to saturation" in table.columns
+    assert re.fullmatch(r"[+-]?\$[0-9,]+", plan.headline()["monthly cost change"])
+
+
+def test_too_short_history_is_a_clear_error(sample_config):
+    series = usage_series(sample_config, services=["checkout"], start="2026-09-01", end="2026-09-02T12:00")
+    with pytest.raises(ForecastError, match="too short for any seasonality"):
+        plan_capacity(sample_config, series=series)
+    with pytest.raises(ForecastError, match="too short to backtest"):
+        backtest_services(sample_config, series=series)
+
+
+def test_cli_forecast_json(sample_project, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(sample_project))
+    assert main(["forecast", "--json", "--services", "checkout"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = {r["resource"]: r for r in out["plan"]}
+    assert set(rows) == {"cpu_usage", "memory_usage", "request_rate"}
+    for row in rows.values():
+        assert {"action", "recommended", "monthly_cost_change", "days_to_saturation"} <= set(row)
+    assert main(["forecast", "--backtest", "--json", "--services", "checkout"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert {r["horizon"] for r in table} == {"1 day", "1 week"} or {r["horizon"] for r in table} == {"1 day"}
+    assert all({"series", "mase", "seasonal_naive_mase", "median4_mase", "smape"} <= set(r) for r in table)
+
+
+def test_holidays_come_from_the_events_calendar(config):
+    from workbench.workflows.capacity import holiday_dates
+
+    events = config.path("events")
+    events.parent.mkdir(parents=True, exist_ok=True)
+    events.write_text(
+        "start,end,service,type,description\n"
+        "2026-12-24T00:00:00Z,2026-12-27T00:00:00Z,*,holiday,Christmas\n"
+        "2026-12-01T10:00:00Z,2026-12-01T10:05:00Z,checkout,deploy,release\n"
+        "2026-11-26T00:00:00Z,2026-11-27T00:00:00Z,payments,holiday,payments only\n"
+    )
+    found = holiday_dates(config)
+    assert [str(d) for d in found["checkout"]] == ["2026-12-24", "2026-12-25", "2026-12-26"]
+    assert [str(d) for d in found["payments"]] == ["2026-11-26", "2026-12-24", "2026-12-25", "2026-12-26"]
