@@ -14,7 +14,12 @@ import pytest
 import yaml
 
 from workbench.config import load_config
-from workbench.contracts import CANONICAL_METRICS, validate_long
+from workbench.contracts import CANONICAL_METRICS, INCIDENT_COLUMNS, validate_long
+from workbench.features.windows import to_windows
+from workbench.labels.incidents import read_events
+from workbench.labels.labeller import Labeller
+from workbench.labels.log import IncidentLog
+from workbench.sources import load_service
 from workbench.sources.sample import ensure_sample, generate
 from workbench.testing.postgres import LocalPostgres, postgres_bin
 from workbench.testing.prometheus import LocalPrometheus, write_openmetrics
@@ -126,3 +131,23 @@ def postgres():
     need(postgres_bin() is not None, "Debian's 'postgresql' package is not installed")
     with LocalPostgres() as server:
         yield server
+
+
+@pytest.fixture()
+def two_days(tmp_path):
+    """A labeller on two days of checkout with an empty log and two flagged windows."""
+    config = load_config(make_project(tmp_path / "p", days=14, services=["checkout"]))
+    samples = load_service(config, "checkout", start="2026-09-08", end="2026-09-10")
+    config.path("incidents").write_text(",".join(INCIDENT_COLUMNS) + "\n")  # a fresh log: what is written is only what the test does
+    windows = to_windows(samples, config.window, config.max_fill)
+    flagged = pd.DataFrame(
+        {
+            "start": pd.to_datetime(["2026-09-08T03:00Z", "2026-09-09T05:00Z"]),
+            "end": pd.to_datetime(["2026-09-08T03:30Z", "2026-09-09T06:00Z"]),
+            "source": ["model", "rule"],
+            "confidence": [91.0, None],
+            "rules": ["", "cpu_high"],
+        }
+    )
+    events = read_events(config.path("events"))
+    return Labeller(IncidentLog.open(config), "checkout", windows, events, flagged)

@@ -5,6 +5,7 @@ action per alert (a rule pages, the model asks for an investigation), planned-ev
 import numpy as np
 import pandas as pd
 import pytest
+from builders import INDEX, conf, verdicts
 
 from workbench.alerting.policy import action_for, window_verdicts
 from workbench.alerting.postprocess import group_alerts
@@ -12,27 +13,6 @@ from workbench.contracts import AlertAction, AlertSource
 from workbench.detect.base import VerdictKind, model_verdicts, verdict_frame
 from workbench.errors import DataError, ParameterError
 from workbench.settings import RoutingSettings
-
-INDEX = pd.date_range("2026-01-05T00:00Z", periods=16, freq="15min")
-
-
-def verdicts(model_conf=None, rules=None, planned=None):
-    sources = []
-    if model_conf is not None:
-        sources.append(model_verdicts(pd.Series(model_conf, index=INDEX), "15min", threshold=75))
-    if rules:
-        first = [INDEX[i] + pd.Timedelta("3min") for i in rules]
-        sources.append(verdict_frame(INDEX[list(rules)], VerdictKind.RULE, True, detail=list(rules.values()), first_seen=first))
-    plan = pd.Series(planned, index=INDEX) if planned is not None else None
-    return window_verdicts(INDEX, "15min", sources, plan)
-
-
-def conf(*hot):
-    values = np.full(len(INDEX), 10.0)
-    for i in hot:
-        values[i] = 90.0
-    return values
-
 
 SETTINGS = RoutingSettings(group_gap="15min", suppress="0min")
 

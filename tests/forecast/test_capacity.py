@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from builders import capacity_config
 from conftest import make_project
 
 from workbench.config import load_config
@@ -26,16 +27,7 @@ def flat_with_cycle(level: float, amplitude: float, days: int = 28, slope: float
 
 @pytest.fixture()
 def config(tmp_path):
-    capacity = {
-        "horizon": "7D",
-        "services": {
-            "checkout": {
-                "cpu_usage": {"provisioned": 40, "unit": "vCPU", "unit_cost": 25},
-                "request_rate": {"provisioned": 10, "unit": "replicas", "unit_cost": 100, "per_unit": 50},
-            }
-        },
-    }
-    return load_config(make_project(tmp_path / "wb", capacity=capacity))
+    return capacity_config(tmp_path)
 
 
 def test_sizing_arithmetic_on_a_known_series(config):

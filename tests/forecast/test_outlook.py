@@ -7,21 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from builders import usage
 
 from workbench.errors import ForecastError
 from workbench.forecast.backtest import backtest
 from workbench.forecast.history import prepare_series
 from workbench.forecast.outlook import forecast_series, trend
-
-
-def usage(days: int = 56, noise: float = 2.0, slope: float = 0.0, seed: int = 0, start: str = "2026-01-05") -> pd.Series:
-    """Hourly CPU-like usage: a daily cycle, quieter weekends, noise, an optional trend per day."""
-    index = pd.date_range(start, periods=days * 24, freq="1h", tz="UTC")
-    hour, weekday = index.hour.to_numpy(), index.day_of_week.to_numpy()
-    t = np.arange(len(index)) / 24
-    base = 40 + 15 * np.sin(2 * np.pi * (hour - 6) / 24) - 10 * (weekday >= 5) + slope * t
-    rng = np.random.default_rng(seed)
-    return pd.Series(base + rng.normal(0, noise, len(index)), index=index, name="cpu")
 
 
 @pytest.fixture(scope="module")

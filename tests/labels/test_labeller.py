@@ -215,26 +215,6 @@ def test_no_flagged_windows_is_an_empty_queue(project):
         labeller.accept("minor", "x")
 
 
-@pytest.fixture()
-def two_days(tmp_path):
-    """A labeller on two days of checkout with an empty log and two flagged windows."""
-    config = load_config(make_project(tmp_path / "p", days=14, services=["checkout"]))
-    samples = load_service(config, "checkout", start="2026-09-08", end="2026-09-10")
-    config.path("incidents").write_text(HEADER)  # a fresh log: what is written is only what the test does
-    windows = to_windows(samples, config.window, config.max_fill)
-    flagged = pd.DataFrame(
-        {
-            "start": pd.to_datetime(["2026-09-08T03:00Z", "2026-09-09T05:00Z"]),
-            "end": pd.to_datetime(["2026-09-08T03:30Z", "2026-09-09T06:00Z"]),
-            "source": ["model", "rule"],
-            "confidence": [91.0, None],
-            "rules": ["", "cpu_high"],
-        }
-    )
-    events = read_events(config.path("events"))
-    return Labeller(IncidentLog.open(config), "checkout", windows, events, flagged)
-
-
 def test_select_add_update_delete_undo(two_days):
     path = two_days.log.path
     two_days.select("2026-09-08T10:00Z", "2026-09-08T11:15Z")

@@ -8,26 +8,16 @@ import json
 import re
 
 import pytest
-from conftest import make_project
+from builders import capacity_config
 
 from workbench.cli import main
-from workbench.config import load_config
 from workbench.errors import ForecastError
 from workbench.workflows.capacity import backtest_services, plan_capacity, usage_series
 
 
 @pytest.fixture()
 def config(tmp_path):
-    capacity = {
-        "horizon": "7D",
-        "services": {
-            "checkout": {
-                "cpu_usage": {"provisioned": 40, "unit": "vCPU", "unit_cost": 25},
-                "request_rate": {"provisioned": 10, "unit": "replicas", "unit_cost": 100, "per_unit": 50},
-            }
-        },
-    }
-    return load_config(make_project(tmp_path / "wb", capacity=capacity))
+    return capacity_config(tmp_path)
 
 
 def test_sample_plan_covers_every_service_and_resource(sample_config):

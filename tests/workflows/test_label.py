@@ -1,40 +1,17 @@
 """The 02 workflow: the widget layer over a Labeller, clicked without a browser, and the headless summary."""
 
 import pandas as pd
-import pytest
 from conftest import make_project
 
 from workbench.config import load_config
-from workbench.features.windows import to_windows
-from workbench.labels.incidents import read_events
-from workbench.labels.labeller import Labeller
 from workbench.labels.log import IncidentLog
-from workbench.sources import load_service
 from workbench.workflows.label import LabellerWidget, LabelSummary, labelling
 
 HEADER = "id,service,start,end,severity,cause,resolution,labelled_by\n"
 
 
-@pytest.fixture()
-def session(tmp_path):
-    config = load_config(make_project(tmp_path / "p", days=14, services=["checkout"]))
-    samples = load_service(config, "checkout", start="2026-09-08", end="2026-09-10")
-    config.path("incidents").write_text(HEADER)  # a fresh log: what is written is only what the test does
-    windows = to_windows(samples, config.window, config.max_fill)
-    flagged = pd.DataFrame(
-        {
-            "start": pd.to_datetime(["2026-09-08T03:00Z", "2026-09-09T05:00Z"]),
-            "end": pd.to_datetime(["2026-09-08T03:30Z", "2026-09-09T06:00Z"]),
-            "source": ["model", "rule"],
-            "confidence": [91.0, None],
-            "rules": ["", "cpu_high"],
-        }
-    )
-    events = read_events(config.path("events"))
-    return Labeller(IncidentLog.open(config), "checkout", windows, events, flagged)
-
-
-def test_widget_buttons_drive_the_labeller(session):
+def test_widget_buttons_drive_the_labeller(two_days):
+    session = two_days
     widget = LabellerWidget(session)
     widget.range.value = (pd.Timestamp("2026-09-09T12:00Z"), pd.Timestamp("2026-09-09T13:00Z"))
     widget.cause.value = "traffic_drop: CDN"
