@@ -180,6 +180,22 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.workflows.train import train_services
+
+    config = _load_config(args.config)
+    results = train_services(config, args.services or None, args.source or None)
+    if args.json:
+        print(json.dumps([{"service": r.service, "version": r.version, "folder": str(r.folder), **r.facts} for r in results], indent=2))
+        return 0
+    for r in results:
+        print(f"{r.service}: saved version {r.version} ({r.facts['training windows']} training windows, "
+              f"{r.facts['trained from']} to {r.facts['trained to']}) in {_shown(r.folder)}")
+    return 0
+
+
 def _cmd_forecast(args: argparse.Namespace) -> int:
     import json
 
@@ -252,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print {profile: score} as JSON")
     score.add_argument("--forest-voice", action="store_true", help="add the Isolation Forest voice (slower)")
     score.set_defaults(func=_cmd_nab_score)
+
+    train = sub.add_parser("train", help="train each service's model on its recent history and save a new version")
+    train.add_argument("--services", nargs="+", help="services to train (default: all)")
+    train.add_argument("--source", choices=SOURCES.names(), help="metric source (default: the configured one)")
+    train.add_argument("--json", action="store_true", help="print the saved versions as JSON")
+    train.set_defaults(func=_cmd_train)
 
     forecast = sub.add_parser("forecast", help="capacity: forecast CPU, memory and traffic, right-size, cost, days to saturation")
     forecast.add_argument("--backtest", action="store_true", help="rolling-origin backtest against seasonal-naive and the 4-week median")

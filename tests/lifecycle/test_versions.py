@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import re
 
@@ -64,6 +65,8 @@ def test_save_writes_model_and_metadata(config, trained, tmp_path):
     meta = json.loads((folder / "metadata.json").read_text())
     saved_at = dt.datetime.fromisoformat(meta.pop("saved_at"))  # orders saves within one second
     assert saved_at.tzinfo is not None and abs(dt.datetime.now(dt.timezone.utc) - saved_at) < dt.timedelta(minutes=5)
+    assert meta.pop("model_file") == "model.joblib"
+    assert meta.pop("sha256") == hashlib.sha256((folder / "model.joblib").read_bytes()).hexdigest()
     assert meta == {"version": folder.name, **json.loads(json.dumps(facts, default=str))}
     assert meta["service"] == "checkout" and meta["training windows"] == trained.training_windows
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no temp folder left
@@ -162,3 +165,54 @@ def test_a_half_written_model_is_not_listed(config, trained):
 def test_a_version_killed_before_its_rename_is_not_listed(config, trained):
     good = _leftover(config, trained, ("model.joblib", "metadata.json"))
     assert [v["version"] for v in list_versions(config, "checkout")] == [good.name]
+
+
+def _never_unpickle(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("joblib.load was called on a file that failed its check")
+
+    monkeypatch.setattr(versions.joblib, "load", refuse)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda b: b[:-1] + bytes([b[-1] ^ 0xFF]), id="one-byte-flipped"),
+        pytest.param(lambda b: b[: len(b) // 2], id="truncated"),
+        pytest.param(lambda b: b"", id="emptied"),
+    ],
+)
+def test_a_tampered_model_file_is_refused_and_never_unpickled(config, trained, monkeypatch, damage):
+    folder = save_model(config, trained, {})
+    path = folder / "model.joblib"
+    path.write_bytes(damage(path.read_bytes()))
+    _never_unpickle(monkeypatch)
+    with pytest.raises(DataError, match="does not match the checksum"):
+        load_model(config, "checkout")
+
+
+def test_a_model_without_a_checksum_is_refused(config, trained, monkeypatch):
+    folder = save_model(config, trained, {})
+    meta = json.loads((folder / "metadata.json").read_text())
+    del meta["sha256"]
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    _never_unpickle(monkeypatch)
+    with pytest.raises(DataError, match="no checksum"):
+        load_model(config, "checkout")
+
+
+def test_a_swapped_model_file_is_refused(config, trained, clock, monkeypatch):
+    # A valid pickle from another version is still not this version's file.
+    first = save_model(config, numbered(trained, 1), {})
+    second = save_model(config, numbered(trained, 2), {})
+    (second / "model.joblib").write_bytes((first / "model.joblib").read_bytes())
+    _never_unpickle(monkeypatch)
+    with pytest.raises(DataError, match="does not match the checksum"):
+        load_model(config, "checkout", second.name)
+
+
+def test_corrupt_metadata_is_a_clear_error(config, trained):
+    folder = save_model(config, trained, {})
+    (folder / "metadata.json").write_text('{"version": ')
+    with pytest.raises(DataError, match="unreadable model metadata"):
+        list_versions(config, "checkout")

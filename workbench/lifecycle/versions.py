@@ -2,13 +2,19 @@
 
 ``models/<service>/<version>/`` holds ``model.joblib`` and ``metadata.json``. A save
 is written into a temporary folder and renamed into place, so a crash never leaves
-a half-written version, and a failed run never replaces a good model. ``latest``
-is the newest complete version (promotion and rollback come with retraining).
+a half-written version, and a failed run never replaces a good model. The newest
+complete version is the one used (promotion and rollback come with retraining).
+
+The metadata records the sha256 of the model file. A model file is never unpickled
+unless its bytes match that checksum: the bytes are read once, hashed, and only then
+unpickled from memory, so the file cannot change between the check and the load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -18,7 +24,9 @@ from workbench._util import atomic_dir, timestamped_id
 from workbench.config import Config
 from workbench.errors import DataError
 
-__all__ = ["list_versions", "load_model", "save_model"]
+__all__ = ["MODEL_FILE", "list_versions", "load_model", "save_model"]
+
+MODEL_FILE = "model.joblib"
 
 
 def _folder(config: Config, service: str) -> Path:
@@ -30,10 +38,12 @@ def save_model(config: Config, model, metadata: dict) -> Path:
     version = timestamped_id()
     target = _folder(config, model.service) / version
     with atomic_dir(target) as tmp:
-        joblib.dump(model, tmp / "model.joblib")
+        joblib.dump(model, tmp / MODEL_FILE)
+        digest = hashlib.sha256((tmp / MODEL_FILE).read_bytes()).hexdigest()
         # saved_at (to the microsecond) orders saves that share the id's second.
         saved_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
-        (tmp / "metadata.json").write_text(json.dumps({"version": version, "saved_at": saved_at, **metadata}, indent=2, default=str))
+        facts = {"version": version, "saved_at": saved_at, **metadata, "model_file": MODEL_FILE, "sha256": digest}
+        (tmp / "metadata.json").write_text(json.dumps(facts, indent=2, default=str))
     return target
 
 
@@ -46,7 +56,10 @@ def list_versions(config: Config, service: str) -> list[dict]:
     for meta in sorted(folder.glob("*/metadata.json")):
         if meta.parent.name.startswith("."):
             continue
-        out.append(json.loads(meta.read_text()))
+        try:
+            out.append(json.loads(meta.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataError(f"{meta}: unreadable model metadata ({exc}); move that version aside") from exc
     return sorted(out, key=lambda m: (str(m.get("saved_at", "")), m["version"]))
 
 
@@ -56,22 +69,32 @@ def load_model(config: Config, service: str, version: str | None = None):
     Raises
     ------
     DataError
-        No saved model, an unknown version (only listed versions are loaded, so a name
-        cannot reach outside the service's folder), or a file saved by an older layout
-        of the package (its classes moved; retrain to get a loadable version).
+        No saved model; an unknown version (only listed versions are loaded, so a name
+        cannot reach outside the service's folder); a file whose sha256 does not match
+        its metadata, or metadata without one (never unpickled); a file saved by an
+        older layout of the package (its classes moved; train a new version).
     """
     versions = list_versions(config, service)
     if not versions:
         raise DataError(f"no saved model for {service} in {_folder(config, service)}")
-    known = [v["version"] for v in versions]
-    chosen = version or known[-1]
-    path = _folder(config, service) / chosen / "model.joblib"
-    if chosen not in known or not path.is_file():
+    by_name = {v["version"]: v for v in versions}
+    chosen = version or versions[-1]["version"]
+    path = _folder(config, service) / chosen / MODEL_FILE
+    if chosen not in by_name or not path.is_file():
         raise DataError(f"no model version {chosen!r} for {service}")
+    expected = by_name[chosen].get("sha256")
+    if not expected:
+        raise DataError(f"model version {chosen!r} of {service} has no checksum in its metadata; it is not loaded (train a new version)")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise DataError(
+            f"model version {chosen!r} of {service}: {path} does not match the checksum saved with it; "
+            "the file was changed or damaged after it was saved, so it is not loaded"
+        )
     try:
-        return joblib.load(path)
+        return joblib.load(io.BytesIO(data))
     except (ModuleNotFoundError, AttributeError) as exc:
         raise DataError(
             f"model version {chosen!r} of {service} was saved by an older version of the workbench "
-            f"and cannot be loaded ({exc}); train a new version (workbench report --notebooks 03)"
+            f"and cannot be loaded ({exc}); train a new version (workbench train)"
         ) from exc
