@@ -23,7 +23,7 @@ from typing import Any
 
 from workbench.errors import ConfigError
 
-__all__ = ["DETECTORS", "FORECASTERS", "Registry", "SOURCES", "STORES"]
+__all__ = ["DETECTORS", "FORECASTERS", "Registry", "SINKS", "SOURCES", "STORES"]
 
 
 class Registry:
@@ -144,4 +144,14 @@ FORECASTERS = Registry(
         "median4": "workbench.forecast.methods:median4",
     },
     "workbench.forecasters",
+)
+
+#: Alert sinks: a class with ``from_settings(settings, config)`` and ``send(event) -> None``
+#: (raising :class:`workbench.errors.DeliveryError` with ``retry`` set, or not, on failure).
+SINKS = Registry(
+    "alert sink",
+    {
+        "file": "workbench.alerting.sinks.file:FileSink",
+    },
+    "workbench.sinks",
 )

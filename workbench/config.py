@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from workbench.errors import ConfigError
 from workbench.settings import (
+    AlertingSettings,
     CapacitySettings,
     Duration,
     ModelSettings,
@@ -47,6 +48,7 @@ class Config(_Strict):
     rules: Rules = Field(default_factory=Rules)
     model: ModelSettings = Field(default_factory=ModelSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     capacity: CapacitySettings = Field(default_factory=CapacitySettings)
     root: Path = Field(default=Path("."), exclude=True)
 

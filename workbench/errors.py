@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DataError",
+    "DeliveryError",
     "ForecastError",
     "LabelError",
     "ParameterError",
@@ -59,6 +60,21 @@ class StoreError(WorkbenchError):
     """The metric store could not be read or written."""
 
     exit_status = 1
+
+
+class DeliveryError(WorkbenchError):
+    """An alert sink could not deliver an event.
+
+    ``retry`` says whether trying again may help (a timeout, a refused connection, HTTP 429
+    or 5xx) or not (any other 4xx: the event goes to the dead letters with ``reason``).
+    """
+
+    exit_status = 1
+
+    def __init__(self, reason: str, *, retry: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
 
 
 class ReportError(WorkbenchError):

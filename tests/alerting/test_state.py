@@ -1,0 +1,73 @@
+"""The alert state in SQLite: transactions all or nothing, one open episode per service, the outbox."""
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from workbench.alerting.state import AlertState
+from workbench.errors import StoreError
+
+T = pd.Timestamp("2026-09-21T00:00Z")
+
+
+def episode(key="k1", service="checkout", status="open", **extra):
+    base = {
+        "key": key, "service": service, "status": status, "opened": T, "last_alert": T, "action": "page", "source": "rule",
+        "confidence": None, "rules": "error_burst", "top_features": "", "model_version": "", "normal_windows": 0,
+        "resolved": None, "updated": T,
+    }
+    return {**base, **extra}
+
+
+@pytest.fixture()
+def state(tmp_path):
+    with AlertState(tmp_path / "alerts" / "state.sqlite") as s:
+        yield s
+
+
+def test_scored_marks_round_trip(state):
+    assert state.last_scored("checkout") is None
+    with state.transaction():
+        state.set_scored("checkout", T)
+        state.set_scored("checkout", T + pd.Timedelta("15min"))
+    assert state.last_scored("checkout") == T + pd.Timedelta("15min")
+
+
+def test_a_failed_transaction_leaves_nothing(state):
+    with pytest.raises(RuntimeError), state.transaction():
+        state.set_scored("checkout", T)
+        state.save_episode(episode())
+        state.enqueue(["file"], "k1", "trigger", {"a": 1}, T)
+        raise RuntimeError("killed mid-cycle")
+    assert state.last_scored("checkout") is None and state.episodes().empty and state.outbox().empty
+
+
+def test_one_open_episode_per_service(state):
+    with state.transaction():
+        state.save_episode(episode("k1"))
+    with pytest.raises(sqlite3.IntegrityError), state.transaction():
+        state.save_episode(episode("k2"))
+    with state.transaction():
+        state.save_episode(episode("k1", status="resolved", resolved=T))
+        state.save_episode(episode("k2"))
+    assert state.episodes("open")["key"].tolist() == ["k2"] and state.open_episode("checkout")["key"] == "k2"
+
+
+def test_outbox_rows_per_sink_in_order(state):
+    with state.transaction():
+        state.enqueue(["file", "pd"], "k1", "trigger", {"n": 1}, T)
+        state.enqueue(["file", "pd"], "k1", "resolve", {"n": 2}, T)
+    assert [r["payload"]["n"] for r in state.pending("file")] == [1, 2]
+    first = state.pending("pd")[0]
+    with state.transaction():
+        state.finish(first["id"], "dead", T, 1, "HTTP 400: bad payload")
+    assert state.outbox("dead")["error"].tolist() == ["HTTP 400: bad payload"]
+    assert state.retry_dead("pd") == 1 and len(state.pending("pd")) == 2
+
+
+def test_a_corrupt_state_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "state.sqlite"
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="move the file aside"):
+        AlertState(path)

@@ -1,0 +1,166 @@
+"""Episodes: one problem on one service, from its first alerting window until it has been
+normal for ``resolve_after`` windows in a row; the unit the live loop delivers.
+
+An episode keeps one ``dedup_key`` for its whole life (PagerDuty's ``dedup_key``,
+Alertmanager's label set), built from the service and the start of its first window, so
+the same problem always maps to the same key, also when a run is repeated. Its action is
+the most severe it has needed so far: an ``investigate`` that a rule later confirms becomes
+``page_with_context`` (an ``update`` event), never a second episode.
+
+A window without a verdict (a scrape gap, or the model skipped) is neither alerting nor
+normal: it neither opens nor resolves an episode.
+
+Pure logic: :func:`advance` takes the open episode (or ``None``) and one window's verdict
+and returns the new state and the events to send; the caller persists both together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from workbench.alerting.policy import action_for
+from workbench.contracts import AlertAction, AlertSource
+
+__all__ = ["EVENTS", "Event", "advance", "dedup_key", "payload"]
+
+#: Event kinds, in the order one episode can emit them.
+EVENTS = ("trigger", "update", "resolve")
+
+_SEVERITY = {AlertAction.INVESTIGATE: 1, AlertAction.PAGE: 2, AlertAction.PAGE_WITH_CONTEXT: 3}
+_KEY_PREFIX = "aiops-workbench"
+#: PagerDuty's limit for a dedup_key.
+MAX_KEY = 255
+
+
+def dedup_key(service: str, opened: pd.Timestamp) -> str:
+    """The episode's stable key: ``aiops-workbench/<service>/<first window start, UTC>``, at most 255 characters."""
+    stamp = pd.Timestamp(opened).tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
+    room = MAX_KEY - len(_KEY_PREFIX) - len(stamp) - 2
+    return f"{_KEY_PREFIX}/{service[:room]}/{stamp}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event to deliver: ``kind`` (trigger, update or resolve) and the episode as it is then."""
+
+    kind: str
+    episode: dict
+    window: pd.Timestamp
+
+
+def _source(rule: bool, model: bool) -> AlertSource:
+    return action_for(rule, model)[1]
+
+
+def advance(
+    episode: dict | None,
+    service: str,
+    window: pd.Timestamp,
+    width: pd.Timedelta,
+    verdict: pd.Series,
+    resolve_after: int,
+    model_version: str = "",
+    explain: Callable[[pd.Timestamp], str] | None = None,
+) -> tuple[dict | None, list[Event], dict | None]:
+    """Apply one window's verdict to the service's open episode.
+
+    Parameters
+    ----------
+    episode
+        The open episode (a dict of :data:`workbench.alerting.state.EPISODE_FIELDS`), or ``None``.
+    window, width
+        The window's start and width; the window's end is when its verdict is known.
+    verdict
+        One row of :func:`~workbench.alerting.policy.window_verdicts` after persistence:
+        ``model`` (bool), ``confidence`` (0-100 or NaN: no model verdict), ``rules``.
+    resolve_after
+        Normal windows in a row that resolve an open episode.
+    explain
+        Called with the window start when the model flags the episode's most abnormal
+        window so far; returns the top features in words.
+
+    Returns
+    -------
+    open_episode, events, changed
+        The open episode afterwards (``None`` once resolved), the events to send, and the
+        episode row to save (``None`` when nothing changed).
+    """
+    end = window + width
+    rules = {r for r in str(verdict.get("rules", "") or "").split(",") if r}
+    model = bool(verdict.get("model", False))
+    confidence = verdict.get("confidence")
+    known = bool(rules) or (confidence is not None and not pd.isna(confidence))
+    if model or rules:
+        if episode is None:
+            action, source = action_for(bool(rules), model)
+            episode = {
+                "key": dedup_key(service, window),
+                "service": service,
+                "status": "open",
+                "opened": window,
+                "last_alert": end,
+                "action": action.value,
+                "source": source.value,
+                "confidence": float(confidence) if model else None,
+                "rules": ",".join(sorted(rules)),
+                "top_features": explain(window) if model and explain else "",
+                "model_version": model_version if model else "",
+                "normal_windows": 0,
+                "resolved": None,
+                "updated": end,
+            }
+            return episode, [Event("trigger", dict(episode), window)], episode
+        before = (episode["action"], episode["source"])
+        had_rule = episode["source"] in (AlertSource.RULE, AlertSource.BOTH)
+        had_model = episode["source"] in (AlertSource.MODEL, AlertSource.BOTH)
+        action, source = action_for(had_rule or bool(rules), had_model or model)
+        if _SEVERITY[AlertAction(episode["action"])] > _SEVERITY[action]:
+            action = AlertAction(episode["action"])
+        episode = {**episode, "action": action.value, "source": source.value, "last_alert": end, "normal_windows": 0, "updated": end}
+        episode["rules"] = ",".join(sorted(rules | {r for r in episode["rules"].split(",") if r}))
+        if model:
+            worst = episode["confidence"]
+            if worst is None or float(confidence) > worst:
+                episode["confidence"] = float(confidence)
+                episode["top_features"] = explain(window) if explain else episode["top_features"]
+            episode["model_version"] = model_version or episode["model_version"]
+        events = [Event("update", dict(episode), window)] if (episode["action"], episode["source"]) != before else []
+        return episode, events, episode
+    if episode is None or not known:
+        return episode, [], None
+    episode = {**episode, "normal_windows": episode["normal_windows"] + 1, "updated": end}
+    if episode["normal_windows"] < resolve_after:
+        return episode, [], episode
+    episode = {**episode, "status": "resolved", "resolved": end}
+    return None, [Event("resolve", dict(episode), window)], episode
+
+
+def payload(event: Event) -> dict:
+    """What a sink receives: the event, the episode's key and state, and a one-line summary."""
+    ep = event.episode
+    parts = [f"{ep['service']}: {ep['action']} ({ep['source']})"]
+    if ep["rules"]:
+        parts.append(f"rules {ep['rules']}")
+    if ep["confidence"] is not None:
+        parts.append(f"model confidence {ep['confidence']:.0f}")
+    if ep["top_features"]:
+        parts.append(f"top features {ep['top_features']}")
+    return {
+        "event": event.kind,
+        "dedup_key": ep["key"],
+        "service": ep["service"],
+        "status": ep["status"],
+        "action": ep["action"],
+        "source": ep["source"],
+        "opened": pd.Timestamp(ep["opened"]).isoformat(),
+        "resolved": pd.Timestamp(ep["resolved"]).isoformat() if ep["resolved"] is not None else None,
+        "window": pd.Timestamp(event.window).isoformat(),
+        "confidence": ep["confidence"],
+        "rules": ep["rules"],
+        "top_features": ep["top_features"],
+        "model_version": ep["model_version"],
+        "summary": "; ".join(parts),
+    }

@@ -1,0 +1,263 @@
+"""The live loop's durable state: which windows were scored, the episodes, and the outbox.
+
+One SQLite file (``alerting.state``, under ``data/`` by default), in WAL mode so a reader
+(``workbench alerts``, the 06 notebook) never blocks the scorer. Every change a scoring
+cycle makes for a service (the last scored window, the episode's new state, the events it
+must send) is written in **one transaction**: a process killed mid-cycle leaves the state
+as it was before the cycle, and the next run does the cycle again. Delivery marks each
+outbox row in its own transaction after the sink accepted it, so an event is sent at least
+once; the sinks make a repeat harmless (stable keys, idempotent receivers).
+
+Times are stored as ISO 8601 UTC text (sortable); payloads as JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import StoreError
+
+__all__ = ["AlertState", "EPISODE_FIELDS"]
+
+#: The columns of an episode, as stored and as returned.
+EPISODE_FIELDS = [
+    "key",
+    "service",
+    "status",
+    "opened",
+    "last_alert",
+    "action",
+    "source",
+    "confidence",
+    "rules",
+    "top_features",
+    "model_version",
+    "normal_windows",
+    "resolved",
+    "updated",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scored (
+    service TEXT PRIMARY KEY,
+    last_window TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    key TEXT PRIMARY KEY,
+    service TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    opened TEXT NOT NULL,
+    last_alert TEXT NOT NULL,
+    action TEXT NOT NULL,
+    source TEXT NOT NULL,
+    confidence REAL,
+    rules TEXT NOT NULL DEFAULT '',
+    top_features TEXT NOT NULL DEFAULT '',
+    model_version TEXT NOT NULL DEFAULT '',
+    normal_windows INTEGER NOT NULL DEFAULT 0,
+    resolved TEXT,
+    updated TEXT NOT NULL
+);
+-- At most one open episode per service: the database refuses a second one.
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_episode ON episodes (service) WHERE status = 'open';
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sink TEXT NOT NULL,
+    episode TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('trigger', 'update', 'resolve')),
+    payload TEXT NOT NULL,
+    created TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead', 'skipped')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT,
+    finished TEXT,
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sink, state, id);
+"""
+
+
+def _iso(value) -> str | None:
+    """ISO 8601 UTC text (sortable as text), or ``None`` for a missing time."""
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return None
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.isoformat()
+
+
+class AlertState:
+    """The alert state in a SQLite file (created on first use).
+
+    Parameters
+    ----------
+    path
+        The database file; its folder is created.
+    timeout
+        Seconds to wait for another writer's lock before a :class:`StoreError`.
+    """
+
+    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE in transaction()).
+            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed cycle survives a power cut, not only a killed process.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the alert state ({exc}); move the file aside to start afresh") from exc
+        self._depth = 0
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> AlertState:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all (nested calls join the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            # IMMEDIATE takes the write lock now, so two scorers serialise instead of failing late.
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: the alert state is locked by another run ({exc})") from exc
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- scored windows -------------------------------------------------------------------
+    def last_scored(self, service: str) -> pd.Timestamp | None:
+        """Start of the last window scored for ``service``, or ``None`` before the first run."""
+        row = self._db.execute("SELECT last_window FROM scored WHERE service = ?", (service,)).fetchone()
+        return pd.Timestamp(row["last_window"]) if row else None
+
+    def set_scored(self, service: str, window: pd.Timestamp) -> None:
+        self._db.execute(
+            "INSERT INTO scored (service, last_window) VALUES (?, ?) "
+            "ON CONFLICT (service) DO UPDATE SET last_window = excluded.last_window",
+            (service, _iso(window)),
+        )
+
+    # -- episodes -------------------------------------------------------------------------
+    def open_episode(self, service: str) -> dict | None:
+        row = self._db.execute("SELECT * FROM episodes WHERE service = ? AND status = 'open'", (service,)).fetchone()
+        return self._episode(row) if row else None
+
+    def save_episode(self, episode: dict) -> None:
+        """Insert or replace an episode (all of :data:`EPISODE_FIELDS`)."""
+        values = {k: episode.get(k) for k in EPISODE_FIELDS}
+        for key in ("opened", "last_alert", "resolved", "updated"):
+            values[key] = _iso(values[key])
+        columns = ", ".join(EPISODE_FIELDS)
+        marks = ", ".join("?" for _ in EPISODE_FIELDS)
+        # An upsert on the key, not INSERT OR REPLACE: REPLACE would quietly delete another
+        # service's open episode to satisfy the one-open-episode index.
+        updates = ", ".join(f"{k} = excluded.{k}" for k in EPISODE_FIELDS if k != "key")
+        self._db.execute(
+            f"INSERT INTO episodes ({columns}) VALUES ({marks}) ON CONFLICT (key) DO UPDATE SET {updates}",
+            [values[k] for k in EPISODE_FIELDS],
+        )
+
+    def episodes(self, status: str | None = None, service: str | None = None) -> pd.DataFrame:
+        """Episodes, oldest first, optionally only ``open`` or ``resolved`` ones of one service."""
+        where, args = [], []
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        if service:
+            where.append("service = ?")
+            args.append(service)
+        sql = "SELECT * FROM episodes" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY opened, key"
+        rows = [self._episode(r) for r in self._db.execute(sql, args)]
+        return pd.DataFrame(rows, columns=EPISODE_FIELDS)
+
+    @staticmethod
+    def _episode(row: sqlite3.Row) -> dict:
+        out = dict(row)
+        for key in ("opened", "last_alert", "resolved", "updated"):
+            out[key] = pd.Timestamp(out[key]) if out[key] else None
+        return out
+
+    # -- the outbox -----------------------------------------------------------------------
+    def enqueue(self, sinks: list[str], episode: str, event: str, payload: dict, created: pd.Timestamp) -> None:
+        """One pending row per sink for an episode's event."""
+        text = json.dumps(payload, sort_keys=True, default=str)
+        self._db.executemany(
+            "INSERT INTO outbox (sink, episode, event, payload, created) VALUES (?, ?, ?, ?, ?)",
+            [(sink, episode, event, text, _iso(created)) for sink in sinks],
+        )
+
+    def pending(self, sink: str, limit: int = 1000) -> list[dict]:
+        """The sink's pending rows, oldest first (the order they must be delivered in)."""
+        rows = self._db.execute(
+            "SELECT * FROM outbox WHERE sink = ? AND state = 'pending' ORDER BY id LIMIT ?", (sink, limit)
+        ).fetchall()
+        return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+    def finish(self, row_id: int, state: str, at: pd.Timestamp, attempts: int, error: str = "") -> None:
+        """Mark a row ``delivered``, ``dead`` or ``skipped`` after ``attempts`` tries in all."""
+        self._db.execute(
+            "UPDATE outbox SET state = ?, finished = ?, error = ?, attempts = ? WHERE id = ?",
+            (state, _iso(at), error, attempts, row_id),
+        )
+
+    def postpone(self, row_id: int, next_attempt: pd.Timestamp, attempts: int, error: str) -> None:
+        """Failed ``attempts`` times so far; try again at ``next_attempt``."""
+        self._db.execute(
+            "UPDATE outbox SET attempts = ?, next_attempt = ?, error = ? WHERE id = ?",
+            (attempts, _iso(next_attempt), error, row_id),
+        )
+
+    def outbox(self, state: str | None = None, sink: str | None = None) -> pd.DataFrame:
+        """Outbox rows (optionally of one state and sink), oldest first; the payload as JSON text."""
+        where, args = [], []
+        if state:
+            where.append("state = ?")
+            args.append(state)
+        if sink:
+            where.append("sink = ?")
+            args.append(sink)
+        sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return pd.DataFrame([dict(r) for r in self._db.execute(sql, args)], columns=[
+            "id", "sink", "episode", "event", "payload", "created", "state", "attempts", "next_attempt", "finished", "error",
+        ])
+
+    def retry_dead(self, sink: str | None = None) -> int:
+        """Put dead letters back in the queue (after the cause is fixed); returns how many."""
+        sql = "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = NULL, finished = NULL WHERE state = 'dead'"
+        args: list = []
+        if sink:
+            sql += " AND sink = ?"
+            args.append(sink)
+        with self.transaction():
+            return self._db.execute(sql, args).rowcount

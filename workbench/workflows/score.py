@@ -1,0 +1,248 @@
+"""``workbench score``'s workflow: the live loop, one cycle per run (cron or a timer, every window).
+
+For each service, every complete window since the last one scored (a missed run catches
+up; a rerun is a no-op), from the configured source:
+
+1. the newest saved model (its checksum verified before it is loaded) scores the windows;
+   if it is missing, damaged or fails, the cycle goes on without it (**the rules still
+   page**) and the result says the model was skipped (degraded);
+2. the critical rules fire on the raw samples;
+3. the hybrid policy and persistence turn both into per-window verdicts, and each verdict
+   advances the service's episode (:mod:`workbench.alerting.episodes`), with SHAP's top
+   three features for a model alert;
+4. each window's episode change, its events and the "scored up to here" mark are written in
+   one transaction (:mod:`workbench.alerting.state`), then the outbox is drained into the
+   sinks (:mod:`workbench.alerting.delivery`).
+
+``start``/``end`` replay the loop window by window over a past range, as if each window
+had just closed (delivery included, with simulated time and no real waits). ``dry_run``
+computes everything and writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from workbench._util import to_utc
+from workbench.alerting.delivery import DeliveryReport, deliver
+from workbench.alerting.episodes import advance, payload
+from workbench.alerting.policy import window_verdicts
+from workbench.alerting.postprocess import require_persistence
+from workbench.alerting.sinks import open_sinks
+from workbench.alerting.state import AlertState
+from workbench.config import Config
+from workbench.detect.base import model_verdicts
+from workbench.detect.explain import Explainer, format_top
+from workbench.detect.rules import RuleSet
+from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.features.context import context_flags
+from workbench.features.windows import to_windows
+from workbench.labels.incidents import read_events
+from workbench.lifecycle.training import model_matrix, score_windows
+from workbench.lifecycle.versions import list_versions, load_model
+from workbench.sources import load_service
+
+__all__ = ["CycleResult", "ScoreResult", "score"]
+
+#: History loaded before the first window to score: the traffic-drop rule compares with the
+#: same minute a week earlier, and the model's trend features look back a few hours.
+CONTEXT = pd.Timedelta(days=7, hours=6)
+_COUNTERS = {"trigger": "opened", "update": "updated", "resolve": "resolved"}
+
+
+@dataclass
+class CycleResult:
+    """One service's part of a run."""
+
+    service: str
+    windows: int = 0
+    first: str | None = None
+    last: str | None = None
+    model: str = "ok"
+    model_version: str = ""
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    events: int = 0
+
+    @property
+    def degraded(self) -> bool:
+        return self.model != "ok"
+
+
+@dataclass
+class ScoreResult:
+    """What a run did: per service, and what delivery achieved."""
+
+    at: str
+    dry_run: bool
+    services: list[CycleResult] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    @property
+    def degraded(self) -> bool:
+        return any(c.degraded for c in self.services)
+
+    def as_dict(self) -> dict:
+        return {
+            "at": self.at,
+            "dry_run": self.dry_run,
+            "degraded": self.degraded,
+            "services": [asdict(c) for c in self.services],
+            "delivery": self.delivery.as_dict(),
+        }
+
+
+def _stamp(value, what: str) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return to_utc(pd.Index([value]), what=what)[0]
+
+
+def _targets(state: AlertState, service: str, width: pd.Timedelta, now: pd.Timestamp, start, end) -> pd.DatetimeIndex:
+    """Window starts to score for ``service``: complete, not scored yet."""
+    last = state.last_scored(service)
+    if start is not None:
+        first = start.ceil(width)
+        stop = end.floor(width)  # windows must have closed by ``end``
+    else:
+        if last is not None and now < last + width:
+            raise ParameterError(
+                f"{service}: the last scored window ({last}) ends after {now}: the clock went backwards "
+                "or --at is before the last run; nothing was scored"
+            )
+        stop = now.floor(width)
+        # The first run scores the newest complete window; later runs catch up from the last one.
+        first = stop - width
+    if last is not None:
+        first = max(first, last + width)
+    return pd.date_range(first, stop - width, freq=width) if first <= stop - width else pd.DatetimeIndex([], tz="UTC")
+
+
+def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets: pd.DatetimeIndex, source, dry_run: bool, replay: bool, now, budget: float, report: DeliveryReport) -> CycleResult:
+    width = pd.Timedelta(config.window)
+    result = CycleResult(service, len(targets), str(targets[0]), str(targets[-1]))
+    samples = load_service(config, service, source=source, start=targets[0] - CONTEXT, end=targets[-1] + width)
+    windows = to_windows(samples, config.window, config.max_fill)
+    events_calendar = read_events(config.path("events"))
+    events_calendar = events_calendar[events_calendar["service"].isin([service, "*"])]
+    sources = [RuleSet.from_config(config.rules.critical).fit().verdicts(samples, config.window)]
+    model = None
+    try:
+        model = load_model(config, service)
+        result.model_version = list_versions(config, service)[-1]["version"]
+        confidence = score_windows(model, windows, events_calendar)["confidence"]
+        sources.append(model_verdicts(confidence, config.window, config.routing.investigate_confidence))
+    except WorkbenchError as exc:
+        # Never silence: without the model the rules still page, and the run says so.
+        model = None
+        result.model = f"skipped: {exc}"
+    flags = context_flags(windows.index, events_calendar, config.window)
+    planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
+    verdicts = require_persistence(window_verdicts(windows.index, config.window, sources, planned), config.routing.min_windows)
+    if model is None:
+        verdicts["confidence"] = float("nan")  # no model verdict: those windows are unknown, not normal
+    verdicts = verdicts.reindex(targets)  # a window with no samples at all has no verdict
+    explainer: dict = {}
+
+    def explain(window: pd.Timestamp) -> str:
+        context = windows.loc[window - pd.Timedelta(hours=6) : window]
+        X = model_matrix(model.features.transform(context, events=events_calendar)).loc[[window]]
+        if "e" not in explainer:
+            explainer["e"] = Explainer(model.detector, list(X.columns))
+        return format_top(explainer["e"].top(X, 3)[0])
+
+    episode = state.open_episode(service)
+    names = list(sinks)
+    unsaved = None  # the newest scored window not yet marked (no change to commit with it)
+    for window in targets:
+        row = verdicts.loc[window].fillna({"rules": "", "model": False})
+        episode, events, changed = advance(
+            episode, service, window, width, row, config.alerting.resolve_after,
+            result.model_version, explain if model is not None else None,
+        )
+        if changed is None:
+            unsaved = window
+            continue
+        with state.transaction():
+            state.save_episode(changed)
+            for event in events:
+                state.enqueue(names, changed["key"], event.kind, payload(event), window + width)
+            state.set_scored(service, window)
+        unsaved = None
+        for event in events:
+            result.events += 1
+            counter = _COUNTERS[event.kind]
+            setattr(result, counter, getattr(result, counter) + 1)
+        if events and not dry_run:
+            drained = deliver(state, sinks, config.alerting, window + width if replay else now, budget=0 if replay else budget)
+            for kind, counts in drained.as_dict().items():
+                for sink, n in counts.items():
+                    report.add(kind, sink, n)
+    if unsaved is not None:
+        with state.transaction():
+            state.set_scored(service, unsaved)
+    return result
+
+
+class _DryRun(Exception):
+    """Raised to roll back everything a dry run wrote."""
+
+
+def score(
+    config: Config,
+    services: list[str] | None = None,
+    at=None,
+    start=None,
+    end=None,
+    dry_run: bool = False,
+    source: str | None = None,
+    budget: float = 20.0,
+) -> ScoreResult:
+    """One run of the live loop (or a replay over ``[start, end)``); see the module notes.
+
+    Raises
+    ------
+    ParameterError
+        ``start`` without ``end`` (or the reverse), a range that is not forward, or a clock
+        (``at`` or now) before the end of the last scored window.
+    """
+    for service in services or []:
+        config.check_service(service)
+    now = _stamp(at, "--at") or pd.Timestamp.now(tz="UTC")
+    lo, hi = _stamp(start, "--from"), _stamp(end, "--to")
+    if (lo is None) != (hi is None):
+        raise ParameterError("--from and --to go together: a replay needs both ends")
+    if lo is not None and hi <= lo:
+        raise ParameterError(f"--to ({hi}) must be after --from ({lo})")
+    replay = lo is not None
+    result = ScoreResult(at=str(hi if replay else now), dry_run=dry_run)
+    sinks = open_sinks(config)
+    width = pd.Timedelta(config.window)
+    with AlertState(config.root / config.alerting.state) as state:
+        try:
+            with state.transaction() if dry_run else contextlib.nullcontext():
+                for service in services or list(config.services):
+                    targets = _targets(state, service, width, now, lo, hi)
+                    if targets.empty:
+                        result.services.append(CycleResult(service))
+                        continue
+                    try:
+                        cycle = _cycle(config, state, sinks, service, targets, source, dry_run, replay, now, budget, result.delivery)
+                    except DataError as exc:
+                        cycle = CycleResult(service, 0, model=f"no data: {exc}")
+                    result.services.append(cycle)
+                if not dry_run:
+                    # Events a sink could not take during the cycles (or earlier runs) get another go.
+                    drained = deliver(state, sinks, config.alerting, hi if replay else now, budget=0 if replay else budget)
+                    for kind, counts in drained.as_dict().items():
+                        for sink, n in counts.items():
+                            result.delivery.add(kind, sink, n)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+    return result
