@@ -1,4 +1,4 @@
-"""DESIGN.md's import rules, enforced on the source (an ``ast`` walk, no imports run).
+"""The design's import rules (../shared/DESIGN.md), enforced on the source (an ``ast`` walk, no imports run).
 
 Stages, in data-flow order, may import the shared base modules and earlier stages only;
 ``present`` is for notebooks, workflows, reports and the CLI; ``workflows`` is the only
@@ -101,7 +101,7 @@ def violations(layer: str, imported: set[str]) -> list[str]:
         # The base imports only the base: it is below every stage.
         return [f"{layer} is a base module but imports {sorted(imported)}"] if imported else []
     if layer not in ALLOWED:
-        return [f"{layer} is a new layer: give it a place in ALLOWED and in DESIGN.md"]
+        return [f"{layer} is a new layer: give it a place in ALLOWED and in ../shared/DESIGN.md"]
     wrong = []
     if layer != "cli" and imported & NEVER:
         wrong.append(f"{layer} imports {sorted(imported & NEVER)}")

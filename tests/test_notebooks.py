@@ -3,11 +3,11 @@
 import nbformat
 import pandas as pd
 import pytest
-from conftest import REPO
 
 from workbench.labels.incidents import in_range, read_incidents
 from workbench.report.params import discover_notebooks, notebook_parameters
 from workbench.report.runner import run_report
+from workbench.workflows.train import train_services
 
 pytestmark = pytest.mark.notebooks
 
@@ -46,8 +46,9 @@ def test_first_output_is_the_headline(explore_run):
     assert "application/vnd.aiops-workbench.headline+json" in outputs[0].get("data", {})
 
 
-def test_notebooks_follow_the_house_rules():
-    for path in discover_notebooks_in_repo():
+def test_notebooks_follow_the_house_rules(sample_config):
+    # The temporary project holds copies of the repository's notebooks.
+    for path in discover_notebooks(sample_config):
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert "parameters" in code[0].metadata.get("tags", []), f"{path.name}: first code cell must be the parameters cell"
@@ -57,12 +58,6 @@ def test_notebooks_follow_the_house_rules():
         for name, spec in notebook_parameters(path).items():
             assert spec["type"] != "None", f"{path.name}: parameter {name} needs a type annotation"
             assert spec["help"], f"{path.name}: parameter {name} needs a help comment"
-
-
-def discover_notebooks_in_repo():
-    from workbench.config import load_config
-
-    return discover_notebooks(load_config(REPO / "workbench.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +73,23 @@ def test_capacity_forecast_leads_with_the_plan(capacity_run):
     assert "monthly cost change" in html and "days to saturation" in html and "recommended" in html
     page = (capacity_run.folder / "05_capacity_forecast.html").read_text()
     assert page.count("<img") >= 2 and "Rolling-origin backtest" in page and "import workbench" not in page
+
+
+@pytest.fixture(scope="module")
+def live_run(sample_config):
+    # 06 uses the project's newest saved models; give it one for checkout only, so the
+    # other services show the degraded path (the rules alone) in the same run.
+    train_services(sample_config, ["checkout"])
+    return run_report(sample_config, notebooks=["06_live_alerts"], parameters={"days": 5}, run_id="live", log=lambda *_: None)
+
+
+def test_live_alerts_lead_with_pages_and_delivery(sample_config, live_run):
+    assert live_run.ok, [nb.error for nb in live_run.notebooks]
+    headline = live_run.notebooks[0].headline
+    assert headline["episodes"] == headline["pages"] + headline["investigations"]
+    assert headline["events delivered"] >= headline["episodes"] and headline["waiting or dead"] == 0
+    assert "checkout" not in headline["model"]  # its model was used; services without one ran on the rules
+    page = (live_run.folder / "06_live_alerts.html").read_text()
+    assert page.count("<img") >= 1 and "Every episode, and why" in page and "import workbench" not in page
+    # The report replays into a scratch state: the project's own alert state is untouched.
+    assert not (sample_config.root / "data" / "alerts").exists()

@@ -254,3 +254,42 @@ def test_timestamped_ids_sort_by_time():
 def test_timestamped_ids_in_one_second_differ():
     now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     assert len({timestamped_id(now) for _ in range(50)}) > 40  # 16 random bits
+
+
+
+def _hold_lock(lock, seconds):
+    """A process that holds ``lock`` for ``seconds``; returns once it has it."""
+    import subprocess
+    import sys
+
+    code = f"import time; from workbench._util import exclusive_lock\nwith exclusive_lock({str(lock)!r}):\n    print('held', flush=True); time.sleep({seconds})"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_exclusive_lock_makes_a_second_process_wait(tmp_path):
+    import time
+
+    from workbench._util import exclusive_lock
+
+    holder = _hold_lock(tmp_path / "state.lock", 1.5)
+    started = time.monotonic()
+    with exclusive_lock(tmp_path / "state.lock"):
+        waited = time.monotonic() - started
+    holder.wait(timeout=10)
+    assert waited > 0.8  # it waited for the holder to let go
+
+
+def test_exclusive_lock_is_released_when_its_holder_is_killed(tmp_path):
+    import signal
+    import time
+
+    from workbench._util import exclusive_lock
+
+    holder = _hold_lock(tmp_path / "state.lock", 60)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    started = time.monotonic()
+    with exclusive_lock(tmp_path / "state.lock"):
+        assert time.monotonic() - started < 5

@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "backtest_table": "workbench.forecast.capacity",
     # workflows (the only layer that loads data)
     "run_systems": "workbench.workflows.evaluate",
+    "replay_live": "workbench.workflows.live",
     "labelling": "workbench.workflows.label",
     "backtest_services": "workbench.workflows.capacity",
     "plan_capacity": "workbench.workflows.capacity",

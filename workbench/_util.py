@@ -28,6 +28,7 @@ __all__ = [
     "atomic_dir",
     "atomic_path",
     "atomic_write_text",
+    "exclusive_lock",
     "infer_step",
     "run_lengths",
     "timestamped_id",
@@ -94,6 +95,25 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (created if missing) while inside.
+
+    A second process asking for the same lock waits until the first leaves; the kernel
+    releases it when a process dies, so a killed run never leaves it held.
+    """
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def timestamped_id(now: dt.datetime | None = None) -> str:

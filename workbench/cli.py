@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog="workbench",
-        description=__doc__.splitlines()[0],
+        description="aiops-workbench: cut alert noise without missing incidents.",
         epilog=f"exit codes:\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""The data contracts of DESIGN.md: check a metrics frame, and move between long and wide form.
+"""The data contracts of the team design (``../shared/DESIGN.md``): check a metrics frame, and move between long and wide form.
 
 Long form: ``timestamp`` (UTC, tz-aware), ``service``, ``metric``, ``value``
 (float). Wide form, for one service: a UTC ``DatetimeIndex`` named

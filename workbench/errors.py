@@ -67,14 +67,17 @@ class DeliveryError(WorkbenchError):
 
     ``retry`` says whether trying again may help (a timeout, a refused connection, HTTP 429
     or 5xx) or not (any other 4xx: the event goes to the dead letters with ``reason``).
+    ``reached`` says the receiver may have taken it all the same (a timeout after sending):
+    such a trigger is never held back as a late page, so its resolve follows it.
     """
 
     exit_status = 1
 
-    def __init__(self, reason: str, *, retry: bool) -> None:
+    def __init__(self, reason: str, *, retry: bool, reached: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry = retry
+        self.reached = reached
 
 
 class ReportError(WorkbenchError):

@@ -121,3 +121,42 @@ def test_the_file_sink_survives_a_line_cut_by_a_crash(tmp_path):
     sink = FileSink(path)
     sink.send({"id": 2, "episode": "k", "event": "trigger", "payload": {"event": "trigger"}})
     assert [e["id"] for e in sink.events()] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        # Refused: the receiver never had it, so a trigger whose episode resolved meanwhile is held back.
+        (DeliveryError("connection refused", retry=True), []),
+        # Timed out after sending: the receiver may have paged; its resolve must follow.
+        (DeliveryError("read timed out", retry=True, reached=True), [("a", "trigger"), ("a", "resolve")]),
+    ],
+)
+def test_a_trigger_that_may_have_reached_the_receiver_is_never_held_back(state, failure, expected):
+    queue(state, ("a", "trigger"))
+    row = state.pending("r")[0]["id"]
+    deliver(state, {"r": Receiver({row: [failure]})}, SETTINGS, T, budget=0)
+    queue(state, ("a", "resolve"))  # the episode resolved while the sink could not take its trigger
+    receiver = Receiver()
+    deliver(state, {"r": receiver}, SETTINGS, T + pd.Timedelta(hours=1), budget=0)
+    assert receiver.got == expected
+
+
+def test_a_crash_mid_send_counts_as_maybe_sent(state):
+    queue(state, ("a", "trigger"))
+    row = state.pending("r")[0]["id"]
+
+    class Crash(BaseException):
+        pass
+
+    class Dies:
+        def send(self, row):
+            raise Crash  # the process dies inside the hand-over
+
+    with pytest.raises(Crash):
+        deliver(state, {"r": Dies()}, SETTINGS, T, budget=0)
+    queue(state, ("a", "resolve"))
+    receiver = Receiver()
+    deliver(state, {"r": receiver}, SETTINGS, T, budget=0)
+    assert receiver.got == [("a", "trigger"), ("a", "resolve")]
+    assert state.outbox("delivered")["id"].tolist()[0] == row

@@ -80,7 +80,9 @@ def deliver(
     for name, sink in sinks.items():
         rows = state.pending(name)
         dead = set(state.outbox("dead", name)["episode"])
-        triggers = {r["episode"] for r in rows if r["event"] == "trigger"}
+        # Only a trigger never handed to the sink can be held back: one that may have
+        # reached it (attempted, outcome unknown) must be followed by its resolve.
+        triggers = {r["episode"] for r in rows if r["event"] == "trigger" and not r["maybe_sent"]}
         resolves = {r["episode"] for r in rows if r["event"] == "resolve"}
         stale = (triggers & resolves) if not settings.late_pages else set()
         blocked: set[str] = set(dead)
@@ -96,12 +98,17 @@ def deliver(
             if row["next_attempt"] and pd.Timestamp(row["next_attempt"]) > now:
                 blocked.add(episode)
                 continue
-            attempts = row["attempts"]
+            attempts, maybe_sent = row["attempts"], bool(row["maybe_sent"])
             while True:
+                # Recorded before the hand-over: after a crash mid-send, the row shows that the
+                # receiver may have it.
+                with state.transaction():
+                    state.sending(row["id"], attempts + 1)
                 try:
                     sink.send(row)
                 except DeliveryError as exc:
                     attempts += 1
+                    maybe_sent = maybe_sent or exc.reached
                     if not exc.retry or attempts >= settings.max_attempts:
                         with state.transaction():
                             state.finish(row["id"], "dead", now, attempts, exc.reason)
@@ -114,7 +121,7 @@ def deliver(
                         sleep(wait)
                         continue
                     with state.transaction():
-                        state.postpone(row["id"], now + pd.Timedelta(seconds=wait), attempts, exc.reason)
+                        state.postpone(row["id"], now + pd.Timedelta(seconds=wait), attempts, exc.reason, maybe_sent)
                     blocked.add(episode)
                     break
                 else:

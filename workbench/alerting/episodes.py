@@ -60,7 +60,7 @@ def advance(
     service: str,
     window: pd.Timestamp,
     width: pd.Timedelta,
-    verdict: pd.Series,
+    verdict: pd.Series | dict,
     resolve_after: int,
     model_version: str = "",
     explain: Callable[[pd.Timestamp], str] | None = None,

@@ -15,7 +15,7 @@ from workbench.alerting.policy import action_for
 from workbench.contracts import ALERT_COLUMNS
 from workbench.settings import RoutingSettings
 
-__all__ = ["group_alerts", "require_persistence"]
+__all__ = ["causal_persistence", "group_alerts", "require_persistence"]
 
 
 def require_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFrame:
@@ -34,6 +34,23 @@ def require_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFram
     width = out["window_end"] - out.index.to_series()
     run_start = out.index.to_series().groupby(run_id).transform("first")
     out["seen_at"] = out["window_end"].where(~out["model"], pd.concat([out["window_end"], run_start + min_windows * width], axis=1).max(axis=1))
+    return out
+
+
+def causal_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFrame:
+    """Keep a model flag only where it and the ``min_windows - 1`` windows before it are flagged.
+
+    The live loop's form of :func:`require_persistence`: it looks only backwards, so a
+    window's verdict is the same whether it is scored alone, in a catch-up or in a replay
+    (``require_persistence`` keeps a whole run once it is long enough, which needs its end).
+    The first kept window is the ``min_windows``-th of the run, known when it closes.
+    """
+    if min_windows <= 1:
+        return verdicts
+    out = verdicts.copy()
+    model = out["model"].astype(bool)
+    held = model.astype(int).rolling(min_windows, min_periods=min_windows).sum() == min_windows
+    out["model"] = model & held
     return out
 
 

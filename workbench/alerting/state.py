@@ -75,6 +75,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     created TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead', 'skipped')),
     attempts INTEGER NOT NULL DEFAULT 0,
+    -- 1 once the event may have reached the receiver (handed over, outcome unknown or a
+    -- timeout): such a trigger is never held back, or its page would never be resolved.
+    maybe_sent INTEGER NOT NULL DEFAULT 0,
     next_attempt TEXT,
     finished TEXT,
     error TEXT NOT NULL DEFAULT ''
@@ -231,11 +234,15 @@ class AlertState:
             (state, _iso(at), error, attempts, row_id),
         )
 
-    def postpone(self, row_id: int, next_attempt: pd.Timestamp, attempts: int, error: str) -> None:
+    def sending(self, row_id: int, attempts: int) -> None:
+        """About to hand the row over (attempt number ``attempts``): from now on it may have been sent."""
+        self._db.execute("UPDATE outbox SET attempts = ?, maybe_sent = 1 WHERE id = ?", (attempts, row_id))
+
+    def postpone(self, row_id: int, next_attempt: pd.Timestamp, attempts: int, error: str, maybe_sent: bool) -> None:
         """Failed ``attempts`` times so far; try again at ``next_attempt``."""
         self._db.execute(
-            "UPDATE outbox SET attempts = ?, next_attempt = ?, error = ? WHERE id = ?",
-            (attempts, _iso(next_attempt), error, row_id),
+            "UPDATE outbox SET attempts = ?, next_attempt = ?, error = ?, maybe_sent = ? WHERE id = ?",
+            (attempts, _iso(next_attempt), error, int(maybe_sent), row_id),
         )
 
     def outbox(self, state: str | None = None, sink: str | None = None) -> pd.DataFrame:
@@ -249,7 +256,7 @@ class AlertState:
             args.append(sink)
         sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         return pd.DataFrame([dict(r) for r in self._db.execute(sql, args)], columns=[
-            "id", "sink", "episode", "event", "payload", "created", "state", "attempts", "next_attempt", "finished", "error",
+            "id", "sink", "episode", "event", "payload", "created", "state", "attempts", "maybe_sent", "next_attempt", "finished", "error",
         ])
 
     def retry_dead(self, sink: str | None = None) -> int:

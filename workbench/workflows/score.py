@@ -26,14 +26,15 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from workbench._util import to_utc
+from workbench._util import exclusive_lock, to_utc
 from workbench.alerting.delivery import DeliveryReport, deliver
 from workbench.alerting.episodes import advance, payload
 from workbench.alerting.policy import window_verdicts
-from workbench.alerting.postprocess import require_persistence
+from workbench.alerting.postprocess import causal_persistence
 from workbench.alerting.sinks import open_sinks
 from workbench.alerting.state import AlertState
 from workbench.config import Config
+from workbench.contracts import RuleOp
 from workbench.detect.base import model_verdicts
 from workbench.detect.explain import Explainer, format_top
 from workbench.detect.rules import RuleSet
@@ -47,9 +48,10 @@ from workbench.sources import load_service
 
 __all__ = ["CycleResult", "ScoreResult", "score"]
 
-#: History loaded before the first window to score: the traffic-drop rule compares with the
-#: same minute a week earlier, and the model's trend features look back a few hours.
-CONTEXT = pd.Timedelta(days=7, hours=6)
+#: History loaded before the first window to score: the model's trend and sustained features
+#: look back a few hours; a ``drop_pct`` rule compares with the same minute a week earlier.
+CONTEXT = pd.Timedelta(hours=6)  # at least routing.min_windows too (see _cycle)
+WEEK = pd.Timedelta(days=7)
 _COUNTERS = {"trigger": "opened", "update": "updated", "resolve": "resolved"}
 
 
@@ -116,7 +118,7 @@ def _targets(state: AlertState, service: str, width: pd.Timedelta, now: pd.Times
             )
         stop = now.floor(width)
         # The first run scores the newest complete window; later runs catch up from the last one.
-        first = stop - width
+        first = stop - width if last is None else last + width
     if last is not None:
         first = max(first, last + width)
     return pd.date_range(first, stop - width, freq=width) if first <= stop - width else pd.DatetimeIndex([], tz="UTC")
@@ -125,7 +127,9 @@ def _targets(state: AlertState, service: str, width: pd.Timedelta, now: pd.Times
 def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets: pd.DatetimeIndex, source, dry_run: bool, replay: bool, now, budget: float, report: DeliveryReport) -> CycleResult:
     width = pd.Timedelta(config.window)
     result = CycleResult(service, len(targets), str(targets[0]), str(targets[-1]))
-    samples = load_service(config, service, source=source, start=targets[0] - CONTEXT, end=targets[-1] + width)
+    weekly = any(rule.op == RuleOp.DROP_PCT for rule in config.rules.critical)
+    context = max(CONTEXT, config.routing.min_windows * width) + (WEEK if weekly else pd.Timedelta(0))
+    samples = load_service(config, service, source=source, start=targets[0] - context, end=targets[-1] + width)
     windows = to_windows(samples, config.window, config.max_fill)
     events_calendar = read_events(config.path("events"))
     events_calendar = events_calendar[events_calendar["service"].isin([service, "*"])]
@@ -142,10 +146,15 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
         result.model = f"skipped: {exc}"
     flags = context_flags(windows.index, events_calendar, config.window)
     planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
-    verdicts = require_persistence(window_verdicts(windows.index, config.window, sources, planned), config.routing.min_windows)
+    # Causal persistence: a window's verdict may not depend on windows after it, or the
+    # same window would be judged differently in a replay and in the live loop.
+    verdicts = causal_persistence(window_verdicts(windows.index, config.window, sources, planned), config.routing.min_windows)
     if model is None:
         verdicts["confidence"] = float("nan")  # no model verdict: those windows are unknown, not normal
     verdicts = verdicts.reindex(targets)  # a window with no samples at all has no verdict
+    verdicts["rules"] = verdicts["rules"].fillna("")
+    verdicts["model"] = verdicts["model"].astype("boolean").fillna(False).astype(bool)
+    rows = verdicts[["model", "confidence", "rules"]].to_dict("index")
     explainer: dict = {}
 
     def explain(window: pd.Timestamp) -> str:
@@ -159,9 +168,8 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     names = list(sinks)
     unsaved = None  # the newest scored window not yet marked (no change to commit with it)
     for window in targets:
-        row = verdicts.loc[window].fillna({"rules": "", "model": False})
         episode, events, changed = advance(
-            episode, service, window, width, row, config.alerting.resolve_after,
+            episode, service, window, width, rows[window], config.alerting.resolve_after,
             result.model_version, explain if model is not None else None,
         )
         if changed is None:
@@ -178,14 +186,18 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
             counter = _COUNTERS[event.kind]
             setattr(result, counter, getattr(result, counter) + 1)
         if events and not dry_run:
-            drained = deliver(state, sinks, config.alerting, window + width if replay else now, budget=0 if replay else budget)
-            for kind, counts in drained.as_dict().items():
-                for sink, n in counts.items():
-                    report.add(kind, sink, n)
+            _drain(state, sinks, config, window + width if replay else now, 0 if replay else budget, report)
     if unsaved is not None:
         with state.transaction():
             state.set_scored(service, unsaved)
     return result
+
+
+def _drain(state: AlertState, sinks: dict, config: Config, now: pd.Timestamp, budget: float, report: DeliveryReport) -> None:
+    drained = deliver(state, sinks, config.alerting, now, budget=budget)
+    for kind, counts in drained.as_dict().items():
+        for sink, n in counts.items():
+            report.add(kind, sink, n)
 
 
 class _DryRun(Exception):
@@ -222,11 +234,21 @@ def score(
     result = ScoreResult(at=str(hi if replay else now), dry_run=dry_run)
     sinks = open_sinks(config)
     width = pd.Timedelta(config.window)
-    with AlertState(config.root / config.alerting.state) as state:
+    state_path = config.root / config.alerting.state
+    # One run at a time: a second (an overlapping cron run) waits, then finds its windows scored.
+    with exclusive_lock(state_path.with_name(state_path.name + ".lock")), AlertState(state_path) as state:
         try:
             with state.transaction() if dry_run else contextlib.nullcontext():
-                for service in services or list(config.services):
-                    targets = _targets(state, service, width, now, lo, hi)
+                # Every service's windows first: a clock behind any of them refuses the run
+                # before anything is scored.
+                chosen = services or list(config.services)
+                planned = {service: _targets(state, service, width, now, lo, hi) for service in chosen}
+                # Events earlier runs could not hand over (a crash between commit and
+                # delivery, a sink that was down) go out before anything new is made.
+                if not dry_run:
+                    _drain(state, sinks, config, hi if replay else now, 0 if replay else budget, result.delivery)
+                for service in chosen:
+                    targets = planned[service]
                     if targets.empty:
                         result.services.append(CycleResult(service))
                         continue
@@ -236,11 +258,8 @@ def score(
                         cycle = CycleResult(service, 0, model=f"no data: {exc}")
                     result.services.append(cycle)
                 if not dry_run:
-                    # Events a sink could not take during the cycles (or earlier runs) get another go.
-                    drained = deliver(state, sinks, config.alerting, hi if replay else now, budget=0 if replay else budget)
-                    for kind, counts in drained.as_dict().items():
-                        for sink, n in counts.items():
-                            result.delivery.add(kind, sink, n)
+                    # Events a sink could not take during the cycles get another go.
+                    _drain(state, sinks, config, hi if replay else now, 0 if replay else budget, result.delivery)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
