@@ -152,6 +152,8 @@ SINKS = Registry(
     "alert sink",
     {
         "file": "workbench.alerting.sinks.file:FileSink",
+        "alertmanager": "workbench.alerting.sinks.alertmanager:AlertmanagerSink",
+        "pagerduty": "workbench.alerting.sinks.pagerduty:PagerDutySink",
     },
     "workbench.sinks",
 )

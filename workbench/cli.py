@@ -217,6 +217,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             counts = getattr(result.delivery, kind)
             if counts:
                 print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for sink, reason in result.refresh_errors.items():
+        print(f"warning: {sink} could not re-assert the open episodes: {reason}", file=sys.stderr)
     if result.degraded:
         print("degraded: the model was skipped for " + ", ".join(c.service for c in result.services if c.degraded)
               + " (the rules still paged)", file=sys.stderr)

@@ -49,6 +49,8 @@ class Event:
     kind: str
     episode: dict
     window: pd.Timestamp
+    #: For an update: the ``(action, source)`` the episode had before it.
+    previous: tuple[str, str] | None = None
 
 
 def _source(rule: bool, model: bool) -> AlertSource:
@@ -127,7 +129,7 @@ def advance(
                 episode["confidence"] = float(confidence)
                 episode["top_features"] = explain(window) if explain else episode["top_features"]
             episode["model_version"] = model_version or episode["model_version"]
-        events = [Event("update", dict(episode), window)] if (episode["action"], episode["source"]) != before else []
+        events = [Event("update", dict(episode), window, before)] if (episode["action"], episode["source"]) != before else []
         return episode, events, episode
     if episode is None or not known:
         return episode, [], None
@@ -140,7 +142,11 @@ def advance(
 
 def payload(event: Event) -> dict:
     """What a sink receives: the event, the episode's key and state, and a one-line summary."""
-    ep = event.episode
+    ep = dict(event.episode)
+    # Rows read back from the state may carry NaN/NaT where nothing was recorded.
+    for key in ("confidence", "resolved"):
+        if ep.get(key) is not None and pd.isna(ep[key]):
+            ep[key] = None
     parts = [f"{ep['service']}: {ep['action']} ({ep['source']})"]
     if ep["rules"]:
         parts.append(f"rules {ep['rules']}")
@@ -163,4 +169,6 @@ def payload(event: Event) -> dict:
         "top_features": ep["top_features"],
         "model_version": ep["model_version"],
         "summary": "; ".join(parts),
+        "previous_action": event.previous[0] if event.previous else None,
+        "previous_source": event.previous[1] if event.previous else None,
     }

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from workbench.errors import ServerError
-from workbench.testing.process import free_port
+from workbench.testing.process import ServerProcess, free_port
 
 __all__ = ["LocalPostgres", "postgres_bin"]
 
@@ -29,7 +29,7 @@ def postgres_bin() -> Path | None:
     return Path(on_path).resolve().parent if on_path else None
 
 
-class LocalPostgres:
+class LocalPostgres(ServerProcess):
     """A throwaway PostgreSQL cluster on 127.0.0.1 with a ``workbench`` database.
 
     ``initdb`` refuses to run as root, so as root the cluster belongs to the
@@ -83,9 +83,3 @@ class LocalPostgres:
             self._run([str(bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"])
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
-
-    def __enter__(self) -> LocalPostgres:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ import pandas as pd
 
 from workbench.contracts import validate_long
 from workbench.errors import ServerError
-from workbench.testing.process import free_port, wait_http, wait_port
+from workbench.testing.process import ServerProcess, free_port, wait_http, wait_port
 
 __all__ = ["LocalPrometheus", "METRIC_PREFIX", "write_openmetrics"]
 
@@ -47,7 +46,7 @@ def write_openmetrics(frame: pd.DataFrame, path: str | os.PathLike[str], prefix:
     return path
 
 
-class LocalPrometheus:
+class LocalPrometheus(ServerProcess):
     """A Prometheus on 127.0.0.1 with its own TSDB, optionally backfilled.
 
     Parameters
@@ -114,22 +113,3 @@ class LocalPrometheus:
             self.scheme = "https" if "tls_server_config" in Path(self.web_config).read_text() else "http"
             wait_port(self.port, 30, self.process, log)
         return self
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL) and remove its folder."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
-
-    def __enter__(self) -> LocalPrometheus:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

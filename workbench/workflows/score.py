@@ -28,7 +28,7 @@ import pandas as pd
 
 from workbench._util import exclusive_lock, to_utc
 from workbench.alerting.delivery import DeliveryReport, deliver
-from workbench.alerting.episodes import advance, payload
+from workbench.alerting.episodes import Event, advance, payload
 from workbench.alerting.policy import window_verdicts
 from workbench.alerting.postprocess import causal_persistence
 from workbench.alerting.sinks import open_sinks
@@ -38,7 +38,7 @@ from workbench.contracts import RuleOp
 from workbench.detect.base import model_verdicts
 from workbench.detect.explain import Explainer, format_top
 from workbench.detect.rules import RuleSet
-from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.errors import DataError, DeliveryError, ParameterError, WorkbenchError
 from workbench.features.context import context_flags
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events
@@ -83,6 +83,8 @@ class ScoreResult:
     dry_run: bool
     services: list[CycleResult] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    #: Sinks that could not re-assert the open episodes this run, with the reason.
+    refresh_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def degraded(self) -> bool:
@@ -95,6 +97,7 @@ class ScoreResult:
             "degraded": self.degraded,
             "services": [asdict(c) for c in self.services],
             "delivery": self.delivery.as_dict(),
+            "refresh_errors": self.refresh_errors,
         }
 
 
@@ -200,6 +203,21 @@ def _drain(state: AlertState, sinks: dict, config: Config, now: pd.Timestamp, bu
             report.add(kind, sink, n)
 
 
+def _refresh(state: AlertState, sinks: dict, result: ScoreResult) -> None:
+    """Re-assert the open episodes to sinks that expire alerts on their own (Alertmanager)."""
+    refreshing = {name: sink for name, sink in sinks.items() if hasattr(sink, "refresh")}
+    if not refreshing:
+        return
+    open_now = state.episodes("open")
+    payloads = [payload(Event("update", row, row["last_alert"])) for row in open_now.to_dict("records")]
+    for name, sink in refreshing.items():
+        try:
+            sink.refresh(payloads)
+        except DeliveryError as exc:
+            # Best effort: the lease covers a few missed refreshes; the run says so.
+            result.refresh_errors[name] = exc.reason
+
+
 class _DryRun(Exception):
     """Raised to roll back everything a dry run wrote."""
 
@@ -260,6 +278,7 @@ def score(
                 if not dry_run:
                     # Events a sink could not take during the cycles get another go.
                     _drain(state, sinks, config, hi if replay else now, 0 if replay else budget, result.delivery)
+                    _refresh(state, sinks, result)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
