@@ -170,3 +170,54 @@ def test_an_outage_of_days_delivers_once_in_order_and_does_not_page_late(project
         actions = [e["event_action"] for e in incident.events]
         assert actions[0] == "trigger" and actions.count("resolve") <= 1 and (actions[-1] == "resolve") == incident.resolved
     assert 429 not in receiver.responses and outbox["state"].isin(["delivered", "skipped"]).all()
+
+
+def test_a_hundred_sigkills_lose_no_episode_and_page_each_once(trained, tmp_path):
+    """Real `workbench score` runs SIGKILLed at random moments (at least 100 land), each sweep
+    then run to the end: every episode reaches PagerDuty as exactly one incident, nothing is
+    sent after a resolve, and every resolved episode ends resolved at the receiver."""
+    import os
+    import random
+    import shutil
+    import signal
+
+    from zygote import Zygote
+
+    def argv(folder):
+        return ["--config", str(folder / "workbench.yaml"), "score", "--from", "2026-09-21", "--to", "2026-09-28"]
+
+    landed, rng = 0, random.Random(20261128)
+    with LocalPagerDuty() as receiver:
+        env = {**os.environ, "WORKBENCH_PAGERDUTY_ROUTING_KEY": KEY, "WORKBENCH_PAGERDUTY_URL": receiver.url}
+        zygote = Zygote(tmp_path, env)
+        try:
+            clean = tmp_path / "clean"
+            shutil.copytree(trained.parent, clean)
+            status, duration = zygote.run(argv(clean))
+            assert status == 0
+            expected, _ = _episodes(load_config(clean / "workbench.yaml"))
+            assert len(expected) >= 2
+            sweep = 0
+            # Sweeps until 100 kills have landed mid-run (a run that ends before its kill is no test).
+            while landed < 100 and sweep < 10:
+                sweep += 1
+                folder = tmp_path / f"crashed-{sweep}"
+                shutil.copytree(trained.parent, folder)
+                receiver.incidents.clear()
+                for delay in sorted(rng.uniform(0.05, 0.7 * duration) for _ in range(25)):
+                    status, _ = zygote.run(argv(folder), kill_after=delay)
+                    assert status in (0, -signal.SIGKILL), f"a run failed on its own (status {status})"
+                    landed += status == -signal.SIGKILL
+                assert zygote.run(argv(folder))[0] == 0
+                got, outbox = _episodes(load_config(folder / "workbench.yaml"))
+                assert got[["key", "status", "action", "source"]].values.tolist() == expected[["key", "status", "action", "source"]].values.tolist()
+                assert sorted(i.dedup_key for i in receiver.incidents) == sorted(got["key"]), f"sweep {sweep}"
+                resolved = set(got.loc[got["status"] == "resolved", "key"])
+                for incident in receiver.incidents:
+                    actions = [e["event_action"] for e in incident.events]
+                    assert actions[0] == "trigger" and actions.count("resolve") <= 1
+                    assert incident.resolved == (incident.dedup_key in resolved) == (actions[-1] == "resolve")
+                assert outbox["state"].eq("delivered").all()
+        finally:
+            zygote.close()
+    assert landed >= 100, f"only {landed} kills landed mid-run"

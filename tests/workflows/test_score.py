@@ -8,15 +8,10 @@ that writes state works on its own copy of it.
 from __future__ import annotations
 
 import json
-import os
 import random
-import select
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import make_project
+from zygote import Zygote
 
 import workbench.workflows.score as score_module
 from workbench.alerting.sinks import open_sinks
@@ -39,7 +35,6 @@ from workbench.workflows.train import train_services
 
 SERVICES = ["checkout", "payments"]
 WEEK = ("2026-09-21", "2026-09-28")
-CRASH_SCORER = Path(__file__).with_name("crash_scorer.py")
 
 
 # -- the project -------------------------------------------------------------------------
@@ -536,57 +531,6 @@ def test_killed_between_commit_and_delivery_the_trigger_is_still_delivered(train
     assert list(outbox(crashed)["state"]) == ["pending"]
     score(crashed, ["checkout"], start=WEEK[0], end=WEEK[1])
     assert_same_as_clean(crashed, clean_week)
-
-
-class Zygote:
-    """``crash_scorer.py``: forks one real CLI run per request; each can be SIGKILLed by pid."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(CRASH_SCORER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     cwd=cwd, bufsize=0)
-        self.buffer = b""
-        assert self.line(120) == "ready"
-
-    def line(self, timeout: float) -> str | None:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            readable, _, _ = select.select([self.proc.stdout], [], [], left)
-            if readable:
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                if not chunk:
-                    raise RuntimeError(f"crash_scorer.py ended (status {self.proc.wait()})")
-                self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode()
-
-    def run(self, argv: list[str], kill_after: float | None = None) -> tuple[int, float]:
-        """Run ``workbench <argv>``; SIGKILL it after ``kill_after`` seconds; returns (status, seconds)."""
-        self.proc.stdin.write((json.dumps(argv) + "\n").encode())
-        self.proc.stdin.flush()
-        reply = self.line(60)
-        assert reply and reply.startswith("pid "), reply
-        pid = int(reply.split()[1])
-        started = time.monotonic()
-        done = self.line(kill_after if kill_after is not None else 300)
-        if done is None:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:  # it ended at that very moment
-                pass
-            done = self.line(60)
-        assert done and done.startswith("exit "), done
-        return int(done.split()[1]), time.monotonic() - started
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def test_sigkill_at_random_moments_changes_nothing(trained, tmp_path):
