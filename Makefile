@@ -23,13 +23,14 @@ report: setup
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --ignore=tests/notebooks tests notebooks
 
-## Time the report suite; measure detection, forecasting and Prometheus pulls; record all in benchmarks/RESULTS.md
+## Time the CLI and the report suite; measure detection, forecasting, Prometheus pulls and the live loop; record all in benchmarks/RESULTS.md
 bench: setup
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_detection.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_pull.py
+	$(BIN)/python benchmarks/bench_live.py
 
 ## Re-pin after a deliberate upgrade: fresh venv from pyproject ranges, then freeze
 constraints:

@@ -229,10 +229,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _cmd_alerts(args: argparse.Namespace) -> int:
     import json
 
-    from workbench.alerting.state import AlertState
+    from workbench.alerting.state import open_alert_state
 
     config = _load_config(args.config)
-    with AlertState(config.root / config.alerting.state) as state:
+    with open_alert_state(config) as state:
         if args.alerts_command == "retry":
             count = state.retry_dead(args.sink)
             print(f"queued {count} dead letter(s) again" + (f" for {args.sink}" if args.sink else ""))

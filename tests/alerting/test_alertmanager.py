@@ -81,6 +81,8 @@ def test_refreshing_keeps_an_episode_firing_through_a_short_pause(alertmanager):
         sink.refresh([row["payload"]])
     time.sleep(1.5)
     assert not alerts_for(hook, "k-lease", "resolved"), "Alertmanager resolved an episode the loop still asserts"
+    # Re-asserting is not re-notifying: one notification for the group, as group_wait promises.
+    assert len(alerts_for(hook, "k-lease", "firing")) == 1
     # Without the loop, the lease runs out and Alertmanager resolves it itself: why refresh exists.
     assert wait_for(lambda: alerts_for(hook, "k-lease", "resolved"), seconds=20)
 
@@ -154,5 +156,10 @@ def test_the_live_loop_delivers_to_alertmanager_and_resolves_there(alertmanager,
     assert wait_for(lambda: alerts_for(hook, key, "firing"))
     score(config, start=cursor, end=stop)
     assert wait_for(lambda: alerts_for(hook, key, "resolved"))
+    # One notification while it fired (group_wait, then nothing new until the resolve), one for the resolve.
+    # (per label set: an escalation fires the new action's alert and ends the old one)
+    for status in ("firing", "resolved"):
+        actions = [a["labels"]["action"] for a in alerts_for(hook, key, status)]
+        assert len(actions) == len(set(actions)) >= 1, (status, actions)
     with AlertState(config.root / config.alerting.state) as state:
         assert state.outbox("pending").empty and state.episodes("open").empty

@@ -160,3 +160,12 @@ def test_a_crash_mid_send_counts_as_maybe_sent(state):
     deliver(state, {"r": receiver}, SETTINGS, T, budget=0)
     assert receiver.got == [("a", "trigger"), ("a", "resolve")]
     assert state.outbox("delivered")["id"].tolist()[0] == row
+
+
+def test_a_backlog_larger_than_a_page_is_drained_whole_and_in_order(state):
+    with state.transaction():
+        for k in range(2500):
+            state.enqueue(["r"], f"e{k}", "trigger", {"k": k}, T)
+    receiver = Receiver()
+    report = deliver(state, {"r": receiver}, SETTINGS, T, budget=0)
+    assert report.delivered == {"r": 2500} and [e for e, _ in receiver.got] == [f"e{k}" for k in range(2500)]

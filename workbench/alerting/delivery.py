@@ -49,6 +49,17 @@ class DeliveryReport:
         return {"delivered": self.delivered, "retried": self.retried, "dead": self.dead, "skipped": self.skipped}
 
 
+def _pages(state: AlertState, sink: str, size: int = 1000):
+    """Every pending row of ``sink``, oldest first, a page at a time (a backlog can be large)."""
+    after = 0
+    while True:
+        rows = state.pending(sink, size, after)
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1]["id"]
+
+
 def _delay(settings: AlertingSettings, attempt: int, rng: random.Random) -> float:
     # Full jitter: retries from many episodes (or many scorers) spread out instead of bunching.
     return rng.uniform(0, min(settings.max_backoff, settings.backoff * 2**attempt))
@@ -78,15 +89,11 @@ def deliver(
     report = DeliveryReport()
     deadline = time.monotonic() + budget
     for name, sink in sinks.items():
-        rows = state.pending(name)
-        dead = set(state.outbox("dead", name)["episode"])
         # Only a trigger never handed to the sink can be held back: one that may have
-        # reached it (attempted, outcome unknown) must be followed by its resolve.
-        triggers = {r["episode"] for r in rows if r["event"] == "trigger" and not r["maybe_sent"]}
-        resolves = {r["episode"] for r in rows if r["event"] == "resolve"}
-        stale = (triggers & resolves) if not settings.late_pages else set()
-        blocked: set[str] = set(dead)
-        for row in rows:
+        # reached it (attempted, outcome unknown or a timeout) must be followed by its resolve.
+        stale = state.came_and_went(name) if not settings.late_pages else set()
+        blocked: set[str] = state.dead_episodes(name)
+        for row in _pages(state, name):
             episode = row["episode"]
             if episode in stale:
                 with state.transaction():

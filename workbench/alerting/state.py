@@ -1,6 +1,7 @@
 """The live loop's durable state: which windows were scored, the episodes, and the outbox.
 
-One SQLite file (``alerting.state``, under ``data/`` by default), in WAL mode so a reader
+One SQLite file (``alerting.state``, under ``data/`` by default; the same tables in PostgreSQL
+when the store is PostgreSQL, :mod:`workbench.alerting.state_postgres`), in WAL mode so a reader
 (``workbench alerts``, the 06 notebook) never blocks the scorer. Every change a scoring
 cycle makes for a service (the last scored window, the episode's new state, the events it
 must send) is written in **one transaction**: a process killed mid-cycle leaves the state
@@ -21,9 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench._util import exclusive_lock
 from workbench.errors import StoreError
 
-__all__ = ["AlertState", "EPISODE_FIELDS"]
+__all__ = ["AlertState", "EPISODE_FIELDS", "open_alert_state"]
 
 #: The columns of an episode, as stored and as returned.
 EPISODE_FIELDS = [
@@ -123,6 +125,23 @@ class AlertState:
             raise StoreError(f"{self.path}: cannot open the alert state ({exc}); move the file aside to start afresh") from exc
         self._depth = 0
 
+    # -- the backend: SQLite here, PostgreSQL in a subclass --------------------------------
+    def _run(self, sql: str, args=()):
+        return self._db.execute(sql, args)
+
+    def _many(self, sql: str, rows) -> None:
+        self._db.executemany(sql, rows)
+
+    def _begin(self) -> None:
+        # IMMEDIATE takes the write lock now, so two writers serialise instead of failing late.
+        self._db.execute("BEGIN IMMEDIATE")
+
+    @contextlib.contextmanager
+    def run_lock(self) -> Iterator[None]:
+        """Held for a whole scoring run: an overlapping run waits for it (a file lock here)."""
+        with exclusive_lock(self.path.with_name(self.path.name + ".lock")):
+            yield
+
     def close(self) -> None:
         self._db.close()
 
@@ -143,29 +162,28 @@ class AlertState:
                 self._depth -= 1
             return
         try:
-            # IMMEDIATE takes the write lock now, so two scorers serialise instead of failing late.
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: the alert state is locked by another run ({exc})") from exc
         self._depth = 1
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._run("ROLLBACK")
             raise
         else:
-            self._db.execute("COMMIT")
+            self._run("COMMIT")
         finally:
             self._depth = 0
 
     # -- scored windows -------------------------------------------------------------------
     def last_scored(self, service: str) -> pd.Timestamp | None:
         """Start of the last window scored for ``service``, or ``None`` before the first run."""
-        row = self._db.execute("SELECT last_window FROM scored WHERE service = ?", (service,)).fetchone()
+        row = self._run("SELECT last_window FROM scored WHERE service = ?", (service,)).fetchone()
         return pd.Timestamp(row["last_window"]) if row else None
 
     def set_scored(self, service: str, window: pd.Timestamp) -> None:
-        self._db.execute(
+        self._run(
             "INSERT INTO scored (service, last_window) VALUES (?, ?) "
             "ON CONFLICT (service) DO UPDATE SET last_window = excluded.last_window",
             (service, _iso(window)),
@@ -173,7 +191,7 @@ class AlertState:
 
     # -- episodes -------------------------------------------------------------------------
     def open_episode(self, service: str) -> dict | None:
-        row = self._db.execute("SELECT * FROM episodes WHERE service = ? AND status = 'open'", (service,)).fetchone()
+        row = self._run("SELECT * FROM episodes WHERE service = ? AND status = 'open'", (service,)).fetchone()
         return self._episode(row) if row else None
 
     def save_episode(self, episode: dict) -> None:
@@ -186,7 +204,7 @@ class AlertState:
         # An upsert on the key, not INSERT OR REPLACE: REPLACE would quietly delete another
         # service's open episode to satisfy the one-open-episode index.
         updates = ", ".join(f"{k} = excluded.{k}" for k in EPISODE_FIELDS if k != "key")
-        self._db.execute(
+        self._run(
             f"INSERT INTO episodes ({columns}) VALUES ({marks}) ON CONFLICT (key) DO UPDATE SET {updates}",
             [values[k] for k in EPISODE_FIELDS],
         )
@@ -201,7 +219,7 @@ class AlertState:
             where.append("service = ?")
             args.append(service)
         sql = "SELECT * FROM episodes" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY opened, key"
-        rows = [self._episode(r) for r in self._db.execute(sql, args)]
+        rows = [self._episode(r) for r in self._run(sql, args)]
         return pd.DataFrame(rows, columns=EPISODE_FIELDS)
 
     @staticmethod
@@ -215,32 +233,47 @@ class AlertState:
     def enqueue(self, sinks: list[str], episode: str, event: str, payload: dict, created: pd.Timestamp) -> None:
         """One pending row per sink for an episode's event."""
         text = json.dumps(payload, sort_keys=True, default=str)
-        self._db.executemany(
+        self._many(
             "INSERT INTO outbox (sink, episode, event, payload, created) VALUES (?, ?, ?, ?, ?)",
             [(sink, episode, event, text, _iso(created)) for sink in sinks],
         )
 
-    def pending(self, sink: str, limit: int = 1000) -> list[dict]:
-        """The sink's pending rows, oldest first (the order they must be delivered in)."""
-        rows = self._db.execute(
-            "SELECT * FROM outbox WHERE sink = ? AND state = 'pending' ORDER BY id LIMIT ?", (sink, limit)
+    def pending(self, sink: str, limit: int = 1000, after: int = 0) -> list[dict]:
+        """The sink's pending rows after row ``after``, oldest first (the order they must be delivered in)."""
+        rows = self._run(
+            "SELECT * FROM outbox WHERE sink = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?", (sink, after, limit)
         ).fetchall()
         return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
 
+    def came_and_went(self, sink: str) -> set[str]:
+        """Episodes whose trigger never reached ``sink`` (not even maybe) and whose resolve is waiting too."""
+        rows = self._run(
+            "SELECT DISTINCT t.episode FROM outbox t JOIN outbox r ON r.episode = t.episode AND r.sink = t.sink "
+            "WHERE t.sink = ? AND t.state = 'pending' AND t.event = 'trigger' AND t.maybe_sent = 0 "
+            "AND r.state = 'pending' AND r.event = 'resolve'",
+            (sink,),
+        ).fetchall()
+        return {r["episode"] for r in rows}
+
+    def dead_episodes(self, sink: str) -> set[str]:
+        """Episodes with a dead letter for ``sink`` (their later events wait behind it)."""
+        rows = self._run("SELECT DISTINCT episode FROM outbox WHERE sink = ? AND state = 'dead'", (sink,)).fetchall()
+        return {r["episode"] for r in rows}
+
     def finish(self, row_id: int, state: str, at: pd.Timestamp, attempts: int, error: str = "") -> None:
         """Mark a row ``delivered``, ``dead`` or ``skipped`` after ``attempts`` tries in all."""
-        self._db.execute(
+        self._run(
             "UPDATE outbox SET state = ?, finished = ?, error = ?, attempts = ? WHERE id = ?",
             (state, _iso(at), error, attempts, row_id),
         )
 
     def sending(self, row_id: int, attempts: int) -> None:
         """About to hand the row over (attempt number ``attempts``): from now on it may have been sent."""
-        self._db.execute("UPDATE outbox SET attempts = ?, maybe_sent = 1 WHERE id = ?", (attempts, row_id))
+        self._run("UPDATE outbox SET attempts = ?, maybe_sent = 1 WHERE id = ?", (attempts, row_id))
 
     def postpone(self, row_id: int, next_attempt: pd.Timestamp, attempts: int, error: str, maybe_sent: bool) -> None:
         """Failed ``attempts`` times so far; try again at ``next_attempt``."""
-        self._db.execute(
+        self._run(
             "UPDATE outbox SET attempts = ?, next_attempt = ?, error = ?, maybe_sent = ? WHERE id = ?",
             (attempts, _iso(next_attempt), error, int(maybe_sent), row_id),
         )
@@ -255,7 +288,7 @@ class AlertState:
             where.append("sink = ?")
             args.append(sink)
         sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return pd.DataFrame([dict(r) for r in self._db.execute(sql, args)], columns=[
+        return pd.DataFrame([dict(r) for r in self._run(sql, args)], columns=[
             "id", "sink", "episode", "event", "payload", "created", "state", "attempts", "maybe_sent", "next_attempt", "finished", "error",
         ])
 
@@ -267,4 +300,17 @@ class AlertState:
             sql += " AND sink = ?"
             args.append(sink)
         with self.transaction():
-            return self._db.execute(sql, args).rowcount
+            return self._run(sql, args).rowcount
+
+
+def open_alert_state(config) -> AlertState:
+    """The configured alert state: in the store's PostgreSQL database when ``store.kind`` is
+    ``postgres``, else the SQLite file ``alerting.state`` under the project."""
+    if config.store.kind == "postgres":
+        import os
+
+        from workbench.alerting.state_postgres import PostgresAlertState
+        from workbench.settings import POSTGRES_DSN_ENV
+
+        return PostgresAlertState(os.environ.get(POSTGRES_DSN_ENV) or config.store.postgres.dsn)
+    return AlertState(config.root / config.alerting.state)

@@ -26,13 +26,13 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from workbench._util import exclusive_lock, to_utc
+from workbench._util import to_utc
 from workbench.alerting.delivery import DeliveryReport, deliver
 from workbench.alerting.episodes import Event, advance, payload
 from workbench.alerting.policy import window_verdicts
 from workbench.alerting.postprocess import causal_persistence
 from workbench.alerting.sinks import open_sinks
-from workbench.alerting.state import AlertState
+from workbench.alerting.state import AlertState, open_alert_state
 from workbench.config import Config
 from workbench.contracts import RuleOp
 from workbench.detect.base import model_verdicts
@@ -252,9 +252,8 @@ def score(
     result = ScoreResult(at=str(hi if replay else now), dry_run=dry_run)
     sinks = open_sinks(config)
     width = pd.Timedelta(config.window)
-    state_path = config.root / config.alerting.state
-    # One run at a time: a second (an overlapping cron run) waits, then finds its windows scored.
-    with exclusive_lock(state_path.with_name(state_path.name + ".lock")), AlertState(state_path) as state:
+    with open_alert_state(config) as state, state.run_lock():
+        # One run at a time: a second (an overlapping cron run) waits, then finds its windows scored.
         try:
             with state.transaction() if dry_run else contextlib.nullcontext():
                 # Every service's windows first: a clock behind any of them refuses the run
