@@ -99,6 +99,16 @@ def _iso(value) -> str | None:
     return stamp.isoformat()
 
 
+def _where(**equal) -> tuple[str, list]:
+    """`` WHERE a = ? AND b = ?`` for the filters given (None: no filter) and their values.
+
+    The column names are this module's own keywords, never input.
+    """
+    given = {k: v for k, v in equal.items() if v}
+    clause = " WHERE " + " AND ".join(f"{k} = ?" for k in given) if given else ""
+    return clause, list(given.values())
+
+
 class AlertState:
     """The alert state in a SQLite file (created on first use).
 
@@ -211,15 +221,8 @@ class AlertState:
 
     def episodes(self, status: str | None = None, service: str | None = None) -> pd.DataFrame:
         """Episodes, oldest first, optionally only ``open`` or ``resolved`` ones of one service."""
-        where, args = [], []
-        if status:
-            where.append("status = ?")
-            args.append(status)
-        if service:
-            where.append("service = ?")
-            args.append(service)
-        sql = "SELECT * FROM episodes" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY opened, key"
-        rows = [self._episode(r) for r in self._run(sql, args)]
+        where, args = _where(status=status, service=service)
+        rows = [self._episode(r) for r in self._run(f"SELECT * FROM episodes{where} ORDER BY opened, key", args)]
         return pd.DataFrame(rows, columns=EPISODE_FIELDS)
 
     @staticmethod
@@ -280,15 +283,8 @@ class AlertState:
 
     def outbox(self, state: str | None = None, sink: str | None = None) -> pd.DataFrame:
         """Outbox rows (optionally of one state and sink), oldest first; the payload as JSON text."""
-        where, args = [], []
-        if state:
-            where.append("state = ?")
-            args.append(state)
-        if sink:
-            where.append("sink = ?")
-            args.append(sink)
-        sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-        return pd.DataFrame([dict(r) for r in self._run(sql, args)], columns=[
+        where, args = _where(state=state, sink=sink)
+        return pd.DataFrame([dict(r) for r in self._run(f"SELECT * FROM outbox{where} ORDER BY id", args)], columns=[
             "id", "sink", "episode", "event", "payload", "created", "state", "attempts", "maybe_sent", "next_attempt", "finished", "error",
         ])
 
