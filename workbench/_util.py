@@ -30,6 +30,7 @@ __all__ = [
     "atomic_write_text",
     "exclusive_lock",
     "infer_step",
+    "parse_time",
     "run_lengths",
     "timestamped_id",
     "to_utc",
@@ -137,6 +138,15 @@ def to_utc(values, what: str = "timestamp"):
         return pd.to_datetime(values, utc=True, format="mixed")
     except (ValueError, TypeError) as exc:
         raise DataError(f"{what}: cannot parse as timestamps ({exc})") from exc
+
+
+def parse_time(value, what: str = "time"):
+    """One time to tz-aware UTC (see :func:`to_utc`), or ``None`` for ``None`` or a blank string."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    import pandas as pd
+
+    return to_utc(pd.Index([value]), what=what)[0]
 
 
 def infer_step(index: pd.DatetimeIndex, default: pd.Timedelta | None = None) -> pd.Timedelta:

@@ -238,9 +238,9 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
             print(f"queued {count} dead letter(s) again" + (f" for {args.sink}" if args.sink else ""))
             return 0
         episodes = state.episodes("open")
-        outbox = state.outbox()
-    backlog = outbox[outbox["state"] == "pending"].groupby("sink").size().to_dict() if not outbox.empty else {}
-    dead = outbox[outbox["state"] == "dead"] if not outbox.empty else outbox
+        # Only the waiting and the dead rows: delivered ones pile up and are not shown.
+        backlog = state.outbox("pending").groupby("sink").size().to_dict()
+        dead = state.outbox("dead")
     if args.json:
         print(json.dumps({
             "open_episodes": episodes.to_dict(orient="records"),

@@ -49,6 +49,7 @@ __all__ = [
     "StoreSettings",
     "Window",
     "parse_window",
+    "postgres_dsn",
 ]
 
 
@@ -256,6 +257,13 @@ class PostgresSettings(_Strict):
     # WORKBENCH_POSTGRES_DSN environment variable carry that).
     dsn: Annotated[str, AfterValidator(_dsn_without_password)] = "host=127.0.0.1 port=5432 dbname=workbench"
     table: Annotated[str, AfterValidator(_identifier)] = "workbench_metrics"
+
+
+def postgres_dsn(settings: PostgresSettings) -> str:
+    """``$WORKBENCH_POSTGRES_DSN`` when set (it may carry a password), else ``settings.dsn`` (which may not)."""
+    import os
+
+    return os.environ.get(POSTGRES_DSN_ENV) or settings.dsn
 
 
 class StoreSettings(_Strict):

@@ -22,14 +22,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from workbench.alerting.policy import action_for
-from workbench.contracts import AlertAction, AlertSource
+from workbench.contracts import AlertSource
 
-__all__ = ["EVENTS", "Event", "advance", "dedup_key", "payload"]
+__all__ = ["Event", "advance", "dedup_key", "payload"]
 
-#: Event kinds, in the order one episode can emit them.
-EVENTS = ("trigger", "update", "resolve")
-
-_SEVERITY = {AlertAction.INVESTIGATE: 1, AlertAction.PAGE: 2, AlertAction.PAGE_WITH_CONTEXT: 3}
 _KEY_PREFIX = "aiops-workbench"
 #: PagerDuty's limit for a dedup_key.
 MAX_KEY = 255
@@ -51,10 +47,6 @@ class Event:
     window: pd.Timestamp
     #: For an update: the ``(action, source)`` the episode had before it.
     previous: tuple[str, str] | None = None
-
-
-def _source(rule: bool, model: bool) -> AlertSource:
-    return action_for(rule, model)[1]
 
 
 def advance(
@@ -118,9 +110,8 @@ def advance(
         before = (episode["action"], episode["source"])
         had_rule = episode["source"] in (AlertSource.RULE, AlertSource.BOTH)
         had_model = episode["source"] in (AlertSource.MODEL, AlertSource.BOTH)
+        # From everything the episode has seen so far, so its action never drops.
         action, source = action_for(had_rule or bool(rules), had_model or model)
-        if _SEVERITY[AlertAction(episode["action"])] > _SEVERITY[action]:
-            action = AlertAction(episode["action"])
         episode = {**episode, "action": action.value, "source": source.value, "last_alert": end, "normal_windows": 0, "updated": end}
         episode["rules"] = ",".join(sorted(rules | {r for r in episode["rules"].split(",") if r}))
         if model:

@@ -50,7 +50,7 @@ def causal_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFrame
     out = verdicts.copy()
     model = out["model"].astype(bool)
     held = model.astype(int).rolling(min_windows, min_periods=min_windows).sum() == min_windows
-    out["model"] = model & held
+    out["model"] = held
     return out
 
 

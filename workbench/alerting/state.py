@@ -290,23 +290,17 @@ class AlertState:
 
     def retry_dead(self, sink: str | None = None) -> int:
         """Put dead letters back in the queue (after the cause is fixed); returns how many."""
-        sql = "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = NULL, finished = NULL WHERE state = 'dead'"
-        args: list = []
-        if sink:
-            sql += " AND sink = ?"
-            args.append(sink)
+        where, args = _where(state="dead", sink=sink)
         with self.transaction():
-            return self._run(sql, args).rowcount
+            return self._run(f"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = NULL, finished = NULL{where}", args).rowcount
 
 
 def open_alert_state(config) -> AlertState:
     """The configured alert state: in the store's PostgreSQL database when ``store.kind`` is
     ``postgres``, else the SQLite file ``alerting.state`` under the project."""
     if config.store.kind == "postgres":
-        import os
-
         from workbench.alerting.state_postgres import PostgresAlertState
-        from workbench.settings import POSTGRES_DSN_ENV
+        from workbench.settings import postgres_dsn
 
-        return PostgresAlertState(os.environ.get(POSTGRES_DSN_ENV) or config.store.postgres.dsn)
+        return PostgresAlertState(postgres_dsn(config.store.postgres))
     return AlertState(config.root / config.alerting.state)

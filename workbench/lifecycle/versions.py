@@ -24,7 +24,7 @@ from workbench._util import atomic_dir, timestamped_id
 from workbench.config import Config
 from workbench.errors import DataError
 
-__all__ = ["MODEL_FILE", "list_versions", "load_model", "save_model"]
+__all__ = ["MODEL_FILE", "list_versions", "load_model", "load_version", "save_model"]
 
 MODEL_FILE = "model.joblib"
 
@@ -63,8 +63,8 @@ def list_versions(config: Config, service: str) -> list[dict]:
     return sorted(out, key=lambda m: (str(m.get("saved_at", "")), m["version"]))
 
 
-def load_model(config: Config, service: str, version: str | None = None):
-    """The model of ``version`` (default: the newest).
+def load_version(config: Config, service: str, version: str | None = None) -> tuple[object, dict]:
+    """The model of ``version`` (default: the newest) and its metadata, read once.
 
     Raises
     ------
@@ -92,9 +92,14 @@ def load_model(config: Config, service: str, version: str | None = None):
             "the file was changed or damaged after it was saved, so it is not loaded"
         )
     try:
-        return joblib.load(io.BytesIO(data))
+        return joblib.load(io.BytesIO(data)), by_name[chosen]
     except (ModuleNotFoundError, AttributeError) as exc:
         raise DataError(
             f"model version {chosen!r} of {service} was saved by an older version of the workbench "
             f"and cannot be loaded ({exc}); train a new version (workbench train)"
         ) from exc
+
+
+def load_model(config: Config, service: str, version: str | None = None):
+    """The model of ``version`` (default: the newest); see :func:`load_version` for the checks."""
+    return load_version(config, service, version)[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench._registry import SOURCES
-from workbench._util import to_utc
+from workbench._util import parse_time
 from workbench.config import Config
 from workbench.contracts import to_wide
 from workbench.errors import DataError
@@ -25,12 +25,7 @@ def time_range(start: str | pd.Timestamp | None, end: str | pd.Timestamp | None)
 
     Raises :class:`DataError` for unparseable values or ``end`` not after ``start``.
     """
-    def one(value, what):
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return to_utc(pd.Index([value]), what=what)[0]
-
-    lo, hi = one(start, "start"), one(end, "end")
+    lo, hi = parse_time(start, "start"), parse_time(end, "end")
     if lo is not None and hi is not None and hi <= lo:
         raise DataError(f"end ({hi}) must be after start ({lo})")
     return lo, hi

@@ -5,13 +5,11 @@ with ``date_bin``. Plain PostgreSQL 14+ (no TimescaleDB needed); psycopg 3.
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 
 from workbench.contracts import LONG_COLUMNS, validate_long
 from workbench.errors import StoreError
-from workbench.settings import POSTGRES_DSN_ENV
+from workbench.settings import postgres_dsn
 from workbench.store.base import ORIGIN, WriteResult, empty_frame
 
 __all__ = ["PostgresStore"]
@@ -39,7 +37,7 @@ class PostgresStore:
     def from_config(cls, config) -> PostgresStore:
         """The store at ``$WORKBENCH_POSTGRES_DSN`` when set (it may carry a password),
         else ``store.postgres.dsn`` from the config (which may not)."""
-        return cls(os.environ.get(POSTGRES_DSN_ENV) or config.store.postgres.dsn, config.store.postgres.table)
+        return cls(postgres_dsn(config.store.postgres), config.store.postgres.table)
 
     def __repr__(self) -> str:
         return f"PostgresStore(table={self.table!r})"  # the DSN may hold a password

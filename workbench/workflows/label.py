@@ -185,8 +185,9 @@ class LabellerWidget:
         display(self.view)
 
 
-def label_summary(config: Config, service: str, windows: pd.DataFrame) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """What a report shows instead of the labeller: headline counts, incidents by kind and month, the log."""
+def label_summary(config: Config, service: str, windows: pd.DataFrame) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What a report shows instead of the labeller: headline counts, incidents by kind and month,
+    incidents by service, and the service's incidents in the range shown."""
     labels = IncidentLog.open(config)
     log = labels.frame()
     kind = log["cause"].str.split(":").str[0].str.strip()
@@ -203,7 +204,7 @@ def label_summary(config: Config, service: str, windows: pd.DataFrame) -> tuple[
         "labelled by": ", ".join(sorted(set(log["labelled_by"]) - {""})) or "-",
     }
     by_service = log.groupby("service")["id"].count().rename("incidents").to_frame()
-    return headline, table, by_service
+    return headline, table, by_service, mine
 
 
 class LabelSummary:
@@ -215,8 +216,7 @@ class LabelSummary:
 
     def __init__(self, config: Config, service: str, windows: pd.DataFrame, events: pd.DataFrame) -> None:
         self.service, self.windows, self.events = service, windows, events
-        self.headline, self.by_kind, self.by_service = label_summary(config, service, windows)
-        self.incidents = in_range(IncidentLog.open(config).frame(), service, windows.index[0], windows.index[-1])
+        self.headline, self.by_kind, self.by_service, self.incidents = label_summary(config, service, windows)
 
     def _ipython_display_(self) -> None:
         show_headline(self.headline, self.by_kind)

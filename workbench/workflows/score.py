@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from workbench._util import to_utc
+from workbench._util import parse_time
 from workbench.alerting.delivery import DeliveryReport, deliver
 from workbench.alerting.episodes import Event, advance, payload
 from workbench.alerting.policy import window_verdicts
@@ -43,7 +43,7 @@ from workbench.features.context import context_flags
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events
 from workbench.lifecycle.training import model_matrix, score_windows
-from workbench.lifecycle.versions import list_versions, load_model
+from workbench.lifecycle.versions import load_version
 from workbench.sources import load_service
 
 __all__ = ["CycleResult", "ScoreResult", "score"]
@@ -101,12 +101,6 @@ class ScoreResult:
         }
 
 
-def _stamp(value, what: str) -> pd.Timestamp | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return to_utc(pd.Index([value]), what=what)[0]
-
-
 def _targets(state: AlertState, service: str, width: pd.Timedelta, now: pd.Timestamp, start, end) -> pd.DatetimeIndex:
     """Window starts to score for ``service``: complete, not scored yet."""
     last = state.last_scored(service)
@@ -127,20 +121,19 @@ def _targets(state: AlertState, service: str, width: pd.Timedelta, now: pd.Times
     return pd.date_range(first, stop - width, freq=width) if first <= stop - width else pd.DatetimeIndex([], tz="UTC")
 
 
-def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets: pd.DatetimeIndex, source, dry_run: bool, replay: bool, now, budget: float, report: DeliveryReport) -> CycleResult:
+def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets: pd.DatetimeIndex, source, dry_run: bool, replay: bool, now, budget: float, report: DeliveryReport, shared: dict) -> CycleResult:
     width = pd.Timedelta(config.window)
     result = CycleResult(service, len(targets), str(targets[0]), str(targets[-1]))
     weekly = any(rule.op == RuleOp.DROP_PCT for rule in config.rules.critical)
     context = max(CONTEXT, config.routing.min_windows * width) + (WEEK if weekly else pd.Timedelta(0))
     samples = load_service(config, service, source=source, start=targets[0] - context, end=targets[-1] + width)
     windows = to_windows(samples, config.window, config.max_fill)
-    events_calendar = read_events(config.path("events"))
-    events_calendar = events_calendar[events_calendar["service"].isin([service, "*"])]
-    sources = [RuleSet.from_config(config.rules.critical).fit().verdicts(samples, config.window)]
+    events_calendar = shared["events"][shared["events"]["service"].isin([service, "*"])]
+    sources = [shared["rules"].verdicts(samples, config.window)]
     model = None
     try:
-        model = load_model(config, service)
-        result.model_version = list_versions(config, service)[-1]["version"]
+        model, meta = load_version(config, service)
+        result.model_version = meta["version"]
         confidence = score_windows(model, windows, events_calendar)["confidence"]
         sources.append(model_verdicts(confidence, config.window, config.routing.investigate_confidence))
     except WorkbenchError as exc:
@@ -242,8 +235,8 @@ def score(
     """
     for service in services or []:
         config.check_service(service)
-    now = _stamp(at, "--at") or pd.Timestamp.now(tz="UTC")
-    lo, hi = _stamp(start, "--from"), _stamp(end, "--to")
+    now = parse_time(at, "--at") or pd.Timestamp.now(tz="UTC")
+    lo, hi = parse_time(start, "--from"), parse_time(end, "--to")
     if (lo is None) != (hi is None):
         raise ParameterError("--from and --to go together: a replay needs both ends")
     if lo is not None and hi <= lo:
@@ -251,6 +244,8 @@ def score(
     replay = lo is not None
     result = ScoreResult(at=str(hi if replay else now), dry_run=dry_run)
     sinks = open_sinks(config)
+    # Read and built once per run, not once per service.
+    shared = {"events": read_events(config.path("events")), "rules": RuleSet.from_config(config.rules.critical).fit()}
     width = pd.Timedelta(config.window)
     with open_alert_state(config) as state, state.run_lock():
         # One run at a time: a second (an overlapping cron run) waits, then finds its windows scored.
@@ -270,7 +265,7 @@ def score(
                         result.services.append(CycleResult(service))
                         continue
                     try:
-                        cycle = _cycle(config, state, sinks, service, targets, source, dry_run, replay, now, budget, result.delivery)
+                        cycle = _cycle(config, state, sinks, service, targets, source, dry_run, replay, now, budget, result.delivery, shared)
                     except DataError as exc:
                         cycle = CycleResult(service, 0, model=f"no data: {exc}")
                     result.services.append(cycle)

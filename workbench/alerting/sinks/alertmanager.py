@@ -27,8 +27,8 @@ import os
 import pandas as pd
 import requests
 
+from workbench.alerting.sinks import check_options, severity
 from workbench.alerting.sinks.http import post_json
-from workbench.contracts import AlertAction
 from workbench.errors import ConfigError
 
 __all__ = ["AlertmanagerSink", "TOKEN_ENV", "URL_ENV"]
@@ -67,9 +67,7 @@ class AlertmanagerSink:
 
     @classmethod
     def from_settings(cls, options: dict, config) -> AlertmanagerSink:
-        unknown = sorted(set(options) - _OPTIONS)
-        if unknown:
-            raise ConfigError(f"alerting.sinks: the alertmanager sink has no settings {unknown} (it takes: {', '.join(sorted(_OPTIONS))})")
+        check_options("alertmanager", options, _OPTIONS)
         peers = options.get("peers") or [p for p in os.environ.get(URL_ENV, "").split(",") if p.strip()]
         if isinstance(peers, str):
             peers = [peers]
@@ -81,7 +79,6 @@ class AlertmanagerSink:
 
     def _alert(self, p: dict, ends: dt.datetime, action: str | None = None, source: str | None = None) -> dict:
         action = action or p["action"]
-        severity = "warning" if action == AlertAction.INVESTIGATE else "critical"
         annotations = {
             "summary": p["summary"],
             "confidence": "" if p["confidence"] is None else f"{p['confidence']:.1f}",
@@ -96,7 +93,7 @@ class AlertmanagerSink:
                 "alertname": self.alertname,
                 "service": p["service"],
                 "episode": p["dedup_key"],
-                "severity": severity,
+                "severity": severity(action),
                 "action": action,
                 "source": source or p["source"],
             },

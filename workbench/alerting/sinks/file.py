@@ -12,7 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from workbench.errors import ConfigError, DeliveryError
+from workbench.alerting.sinks import check_options
+from workbench.errors import DeliveryError
 
 __all__ = ["FileSink"]
 
@@ -32,9 +33,7 @@ class FileSink:
 
     @classmethod
     def from_settings(cls, options: dict, config) -> FileSink:
-        unknown = sorted(set(options) - {"path"})
-        if unknown:
-            raise ConfigError(f"alerting.sinks: the file sink has no settings {unknown} (it takes: path)")
+        check_options("file", options, {"path"})
         return cls(config.root / options.get("path", "data/alerts/events.jsonl"))
 
     def _ids(self) -> set[int]:

@@ -28,8 +28,8 @@ from collections import deque
 
 import requests
 
+from workbench.alerting.sinks import check_options, severity
 from workbench.alerting.sinks.http import post_json
-from workbench.contracts import AlertAction
 from workbench.errors import ConfigError
 
 __all__ = ["PagerDutySink", "ROUTING_KEY_ENV", "URL_ENV"]
@@ -82,9 +82,7 @@ class PagerDutySink:
     def from_settings(cls, options: dict, config) -> PagerDutySink:
         if "routing_key" in options:
             raise ConfigError(f"alerting.sinks: the routing key does not belong in workbench.yaml; set ${ROUTING_KEY_ENV}")
-        unknown = sorted(set(options) - _OPTIONS)
-        if unknown:
-            raise ConfigError(f"alerting.sinks: the pagerduty sink has no settings {unknown} (it takes: {', '.join(sorted(_OPTIONS))})")
+        check_options("pagerduty", options, _OPTIONS)
         return cls(
             os.environ.get(ROUTING_KEY_ENV, ""),
             options.get("url") or os.environ.get(URL_ENV) or DEFAULT_URL,
@@ -105,7 +103,7 @@ class PagerDutySink:
             "payload": {
                 "summary": p["summary"][:1024],
                 "source": self.source,
-                "severity": "warning" if p["action"] == AlertAction.INVESTIGATE else "critical",
+                "severity": severity(p["action"]),
                 "timestamp": p["opened"],
                 "component": p["service"],
                 "class": p["action"],
