@@ -95,7 +95,8 @@ class LiveReplay:
         cols = ["service", "opened", "resolved", "action", "source", "confidence", "rules", "top_features"]
         out = self.episodes[cols].sort_values("opened")
         when = {c: out[c].map(lambda t: "" if t is None or pd.isna(t) else f"{t:%Y-%m-%d %H:%M}") for c in ("opened", "resolved")}
-        out = out.assign(**when, confidence=out["confidence"].round(1))
+        # Rule-only episodes have no confidence (None); without a model every one is.
+        out = out.assign(**when, confidence=pd.to_numeric(out["confidence"], errors="coerce").round(1))
         return out.rename(columns={"top_features": "top features"}).set_index("service")
 
     def delivery(self) -> pd.DataFrame:
