@@ -9,6 +9,7 @@ from conftest import make_project
 
 import workbench
 import workbench.cli
+import workbench.cli.reports
 import workbench.errors as errors
 from workbench.errors import (
     ConfigError,
@@ -95,7 +96,7 @@ def test_cli_maps_errors_to_exit_statuses(monkeypatch, capsys, error, status):
         raise error
 
     # build_parser binds the function when main() builds the parser: patch first.
-    monkeypatch.setattr(workbench.cli, "_cmd_params", failing)
+    monkeypatch.setattr(workbench.cli.reports, "_cmd_params", failing)
     assert workbench.cli.main(["params"]) == status
     captured = capsys.readouterr()
     assert captured.err.strip() == f"workbench params: error: {error}"
@@ -106,13 +107,13 @@ def test_cli_lets_unexpected_errors_through(monkeypatch):
     def failing(args):
         raise RuntimeError("a bug, not a cause")
 
-    monkeypatch.setattr(workbench.cli, "_cmd_params", failing)
+    monkeypatch.setattr(workbench.cli.reports, "_cmd_params", failing)
     with pytest.raises(RuntimeError, match="a bug"):
         workbench.cli.main(["params"])
 
 
 def test_cli_returns_what_the_command_returns(monkeypatch):
-    monkeypatch.setattr(workbench.cli, "_cmd_params", lambda args: 0)
+    monkeypatch.setattr(workbench.cli.reports, "_cmd_params", lambda args: 0)
     assert workbench.cli.main(["params"]) == 0
 
 

@@ -293,3 +293,28 @@ def test_exclusive_lock_is_released_when_its_holder_is_killed(tmp_path):
     started = time.monotonic()
     with exclusive_lock(tmp_path / "state.lock"):
         assert time.monotonic() - started < 5
+
+
+def test_jsonable_keeps_only_what_json_holds():
+    import dataclasses
+    import enum
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from workbench._util import jsonable
+
+    class Colour(enum.StrEnum):
+        RED = "red"
+
+    @dataclasses.dataclass
+    class Row:
+        when: pd.Timestamp
+        colour: Colour
+        values: tuple
+
+    out = jsonable({"row": Row(pd.Timestamp("2026-11-28T00:00Z"), Colour.RED, (np.int64(3), np.float64("nan"), float("inf"), 1.5))})
+    assert out == {"row": {"when": "2026-11-28T00:00:00+00:00", "colour": "red", "values": [3, None, None, 1.5]}}
+    assert type(out["row"]["values"][0]) is int and type(out["row"]["colour"]) is str
+    json.dumps(out, allow_nan=False)

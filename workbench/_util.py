@@ -30,10 +30,12 @@ __all__ = [
     "atomic_write_text",
     "exclusive_lock",
     "infer_step",
+    "jsonable",
     "parse_time",
     "run_lengths",
     "timestamped_id",
     "to_utc",
+    "try_lock",
 ]
 
 #: Scales a median absolute deviation to a standard deviation under normality (1 / Phi^-1(3/4)).
@@ -115,6 +117,54 @@ def exclusive_lock(path: str | os.PathLike[str]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def try_lock(path: str | os.PathLike[str], busy: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` while inside, or refuse at once.
+
+    Raises ``BusyError`` with ``busy`` (what is running) when another process holds it;
+    the kernel releases the lock when its holder dies, so a killed run never blocks the next.
+    """
+    import fcntl
+
+    from workbench.errors import BusyError
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BusyError(busy) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def jsonable(value):
+    """``value`` with only what JSON holds: dataclasses and mappings as dicts, timestamps as ISO
+    strings, string enums as their values, numpy numbers as Python ones, NaN and infinities as None.
+    """
+    import dataclasses
+    import math
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)  # a StrEnum member becomes its plain value
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and not hasattr(value, "__len__"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
 
 
 def timestamped_id(now: dt.datetime | None = None) -> str:

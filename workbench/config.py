@@ -20,6 +20,7 @@ from workbench.settings import (
     AlertingSettings,
     CapacitySettings,
     Duration,
+    LifecycleSettings,
     ModelSettings,
     Paths,
     RoutingSettings,
@@ -27,8 +28,8 @@ from workbench.settings import (
     Source,
     StoreSettings,
     Window,
-    _Strict,
 )
+from workbench.settings.types import Strict
 
 __all__ = ["CONFIG_ENV", "Config", "ROOT_ENV", "find_root", "load_config"]
 
@@ -36,7 +37,7 @@ CONFIG_ENV = "WORKBENCH_CONFIG"
 ROOT_ENV = "WORKBENCH_ROOT"
 
 
-class Config(_Strict):
+class Config(Strict):
     """The validated contents of ``workbench.yaml`` plus the project root."""
 
     services: Annotated[list[str], Field(min_length=1)]
@@ -50,6 +51,7 @@ class Config(_Strict):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     capacity: CapacitySettings = Field(default_factory=CapacitySettings)
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     root: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("services")

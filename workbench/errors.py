@@ -9,6 +9,7 @@ callers expect; an unreachable server or a failed run does not.
 from __future__ import annotations
 
 __all__ = [
+    "BusyError",
     "ConfigError",
     "DataError",
     "DeliveryError",
@@ -85,6 +86,12 @@ class ReportError(WorkbenchError):
 
     (A notebook that fails during a run is recorded in the run's result, not raised.)
     """
+
+
+class BusyError(WorkbenchError):
+    """Another run holds what this one needs (a retrain of the same service): nothing was changed; try later."""
+
+    exit_status = 1
 
 
 class ServerError(WorkbenchError):

@@ -38,6 +38,16 @@ def test_golden_metrics():
     assert result["missed_incidents"] == []
     assert result["ttd_median_minutes"] == 7.5  # 15 min for I1; 0 for I2 (already open)
     assert result["ttd_worst_minutes"] == 15.0
+    # Outside incidents: the false alert's 15 min, and the third alert's 10 min before I2 and 25 min after its grace.
+    assert result["noise_hours_per_week"] == round((15 + 10 + 25) / 60, 1)
+
+
+def test_an_alert_open_for_days_is_never_false_but_counts_its_hours_outside_incidents():
+    always = alerts((0, 3 * 24 * 60, 0))
+    result = event_metrics(always, INCIDENTS, T, T + pd.Timedelta(days=7), window="15min")
+    assert result["fp_share"] == 0.0 and result["missed_incidents"] == [] and result["ttd_median_minutes"] == 0.0
+    inside = (120 + 15 - 60) + (660 + 15 - 600)  # each incident plus its 15-minute grace
+    assert result["noise_hours_per_week"] == round((3 * 24 * 60 - inside) / 60, 1)
 
 
 def test_missed_and_regressions():

@@ -67,6 +67,12 @@ def test_save_writes_model_and_metadata(config, trained, tmp_path):
     assert saved_at.tzinfo is not None and abs(dt.datetime.now(dt.timezone.utc) - saved_at) < dt.timedelta(minutes=5)
     assert meta.pop("model_file") == "model.joblib"
     assert meta.pop("sha256") == hashlib.sha256((folder / "model.joblib").read_bytes()).hexdigest()
+    card = meta.pop("card")
+    assert card["trained_to"] == trained.trained_to.isoformat() and card["training_windows"] == trained.training_windows
+    assert card["feature_schema"] == trained.metadata["feature_names"]
+    assert re.fullmatch(r"[0-9a-f]{64}", card["data_sha256"]) and card["code"]
+    assert card["calibration"]["alarm_raw_score"] == trained.detector.offset_
+    assert card["detector"]["random_state"] == trained.detector.random_state
     assert meta == {"version": folder.name, **json.loads(json.dumps(facts, default=str))}
     assert meta["service"] == "checkout" and meta["training windows"] == trained.training_windows
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no temp folder left

@@ -49,7 +49,10 @@ def legend_labels(ax) -> list[str]:
 
 
 def test_every_builder_is_covered():
-    tested = {"metrics_timeline", "hour_weekday_heatmaps", "correlation_heatmap", "alerts_timeline", "score_histogram", "shap_bars", "forecast_panel", "backtest_chart"}
+    tested = {
+        "metrics_timeline", "hour_weekday_heatmaps", "correlation_heatmap", "alerts_timeline", "score_histogram", "shap_bars",
+        "forecast_panel", "backtest_chart", "drift_timeline", "improvement_intervals",
+    }  # fmt: skip
     assert set(plots.__all__) == tested
 
 
@@ -319,3 +322,31 @@ def test_backtest_chart_title_and_two_methods(summary):
     (ax,) = fig.axes
     assert ax.get_title() == "checkout cpu"
     assert legend_labels(ax) == ["profile", "seasonal_naive"] and len(ax.containers) == 2
+
+
+def test_drift_timeline_draws_a_dot_per_check_and_the_known_changes():
+    from workbench.present.plots import drift_timeline
+
+    at = pd.date_range("2026-10-01", periods=4, freq="1D", tz="UTC")
+    drift = pd.DataFrame({"service": ["a", "a", "b", "b"], "at": at, "status": ["ok", "act", "warn", "unknown"], "worst PSI": [0.1, 3.0, None, 0.2]})
+    changes = pd.DataFrame({"service": ["a"], "at": [at[1]]})
+    fig = drift_timeline(drift, changes)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 4
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"ok", "warn", "act", "unknown", "known change"}
+    assert drift_timeline(drift.iloc[:0]).axes[0].texts[0].get_text() == "no drift check yet"
+
+
+def test_improvement_intervals_draws_estimate_and_interval_per_comparison():
+    from workbench.present.plots import improvement_intervals
+
+    table = pd.DataFrame({
+        "service": ["a", "b", "c"], "as of": ["2026-10-10"] * 3, "verdict": ["promote", "keep", "not enough evidence"],
+        "improvement": [0.4, -0.1, None], "90 % interval from": [0.2, None, None], "90 % interval to": [0.6, 0.05, None],
+    })  # fmt: skip
+    fig = improvement_intervals(table)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a 2026-10-10", "b 2026-10-10"]  # no estimate, no row
+    assert ax.lines[0].get_xdata().tolist() == [20.0, 60.0] and ax.lines[1].get_xdata().tolist() == [-200.0, 5.0]
+    assert "first model" in improvement_intervals(table.iloc[:0]).axes[0].texts[0].get_text()

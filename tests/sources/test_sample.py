@@ -1,8 +1,11 @@
 """The sample generator: reproducible, realistic in the ways the issue names, never shaped to a detector."""
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from conftest import REPO, make_project
 
 from workbench.config import load_config
@@ -10,8 +13,9 @@ from workbench.contracts import CANONICAL_METRICS, to_wide, validate_long
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.sources import load_metrics
+from workbench.settings import SampleSettings
 from workbench.sources.sample import ensure_sample, generate, sample_path
-from workbench.sources.scenarios import INCIDENT_KINDS
+from workbench.sources.scenarios import INCIDENT_KINDS, sample_changes
 from workbench.workflows.sample import write_sample_labels
 
 
@@ -187,3 +191,154 @@ def test_profiles_are_used_for_unknown_service_names():
     data = generate(settings, ["alpha", "beta"])
     assert set(data.metrics["service"].astype(str)) == {"alpha", "beta"}
     assert np.isfinite(data.metrics["value"]).all()
+
+
+# -- drift: the migration scenario -------------------------------------------------------
+
+SIX = ["checkout", "payments", "search", "catalog", "auth", "notifications"]
+#: The repository's default sample, pinned here so a config edit cannot move the golden digest.
+PINNED = SampleSettings(seed=7, start="2026-09-01", days=60, frequency="1min", drift=True)
+#: digest() of generate(PINNED with drift off, SIX), computed with the generator as it was before
+#: the drift scenario (GENERATOR_VERSION 2). Drift off must keep reproducing it exactly.
+DRIFT_OFF_DIGEST = "eee0ad907b0d6922"
+
+
+def digest(data) -> str:
+    m = data.metrics
+    h = hashlib.sha256()
+    h.update(pd.DatetimeIndex(m["timestamp"]).asi8.tobytes())
+    h.update("\n".join(m["service"].astype(str)).encode())
+    h.update("\n".join(m["metric"].astype(str)).encode())
+    h.update(np.ascontiguousarray(m["value"].to_numpy(dtype="float64")).tobytes())
+    h.update(data.incidents.to_csv(index=False).encode())
+    h.update(data.events.to_csv(index=False).encode())
+    return h.hexdigest()[:16]
+
+
+@pytest.fixture(scope="module")
+def drift_on(full_sample):
+    config = load_config(REPO / "workbench.yaml")
+    if config.source.sample == PINNED and list(config.services) == SIX:
+        return full_sample  # already generated for this session
+    return generate(PINNED, SIX)
+
+
+@pytest.fixture(scope="module")
+def drift_off():
+    return generate(PINNED.model_copy(update={"drift": False}), SIX)
+
+
+@pytest.fixture(scope="module")
+def changes():
+    return sample_changes(PINNED, SIX)
+
+
+def test_drift_off_reproduces_the_generator_before_drift(drift_off):
+    assert digest(drift_off) == DRIFT_OFF_DIGEST
+
+
+def test_drift_changes_only_the_migrated_services_from_their_change_on(drift_on, drift_off, changes):
+    assert 1 <= len(changes) <= 2
+    on, off = drift_on.metrics, drift_off.metrics
+    # Same random draws: the same rows (gaps included), in the same order.
+    for col in ("timestamp", "service", "metric"):
+        assert on[col].equals(off[col]), col
+    differs = on["value"].to_numpy() != off["value"].to_numpy()
+    allowed = np.zeros(len(on), dtype=bool)
+    for c in changes.itertuples():
+        mine = (on["service"] == c.service).to_numpy()
+        allowed |= mine & (on["timestamp"] >= c.at).to_numpy()
+        after_p95 = mine & (on["metric"] == "latency_p95").to_numpy() & (on["timestamp"] >= c.at).to_numpy()
+        assert differs[after_p95].all(), c.service
+        # Traffic and errors stay as they were (so does every error draw that follows).
+        assert not differs[mine & on["metric"].isin(["request_rate", "error_rate"]).to_numpy()].any()
+    assert not (differs & ~allowed).any()
+    assert drift_on.incidents.equals(drift_off.incidents)
+
+
+def test_the_migration_is_a_deploy_in_the_calendar(drift_on, drift_off, changes):
+    extra = len(drift_on.events) - len(drift_off.events)
+    assert extra == len(changes)
+    ev = drift_on.events
+    for c in changes.itertuples():
+        row = ev[(ev["start"] == c.at) & (ev["service"] == c.service) & (ev["type"] == "deploy")]
+        assert row["description"].tolist() == [f"migration of {c.service} to the new cluster"]
+        assert c.description == row["description"].iloc[0]
+    assert ev["start"].is_monotonic_increasing
+    assert set(ev["type"]) == set(drift_off.events["type"])  # no new event type
+
+
+def _week(wide: pd.DataFrame, at: pd.Timestamp, after: bool) -> pd.DataFrame:
+    # Skip the day next to the change (the cutover's restart) and compare whole weeks.
+    day, week = pd.Timedelta(days=1), pd.Timedelta(days=8)
+    return wide.loc[at + day : at + week] if after else wide.loc[at - week : at - day]
+
+
+def _swing(cpu: pd.Series) -> float:
+    by_hour = cpu.groupby(cpu.index.hour).median()
+    return by_hour.max() - by_hour.min()
+
+
+def test_after_the_migration_the_baseline_moves_by_the_drawn_factors(drift_on, drift_off, changes):
+    for c in changes.itertuples():
+        on, off = to_wide(drift_on.metrics, c.service), to_wide(drift_off.metrics, c.service)
+        after_on, after_off, before_on = _week(on, c.at, True), _week(off, c.at, True), _week(on, c.at, False)
+        for metric in ("latency_p95", "latency_p99"):
+            assert after_on[metric].median() / after_off[metric].median() == pytest.approx(c.latency, rel=0.01)
+            # Against its own week before, as an SRE would see it: roughly the factor.
+            assert after_on[metric].median() / before_on[metric].median() == pytest.approx(c.latency, rel=0.15)
+        assert after_on["cpu_usage"].median() / after_off["cpu_usage"].median() == pytest.approx(c.cpu_level, rel=0.05)
+        assert _swing(after_on["cpu_usage"]) / _swing(after_off["cpu_usage"]) == pytest.approx(c.cpu_swing, rel=0.05)
+        shift = after_on["memory_usage"].median() - after_off["memory_usage"].median()
+        assert shift == pytest.approx(c.memory, abs=0.5)
+
+
+def test_services_that_do_not_migrate_keep_their_baseline(drift_on, changes):
+    first = changes["at"].min()
+    for service in sorted(set(SIX) - set(changes["service"])):
+        wide = to_wide(drift_on.metrics, service)
+        ratio = _week(wide, first, True)["latency_p95"].median() / _week(wide, first, False)["latency_p95"].median()
+        assert ratio == pytest.approx(1.0, abs=0.1), service
+
+
+def test_incidents_after_the_migration_keep_their_marks(drift_on, changes):
+    # Incidents land on the new baseline; each kind still shows as it should (the
+    # latency_spike's absolute target is checked in test_scenarios, none follows here).
+    inc = drift_on.incidents.merge(changes[["service", "at"]], on="service")
+    later = inc[inc["start"] > inc["at"]].assign(kind=kind)
+    assert len(later) > 0
+    for row in later.itertuples():
+        windows = {row.service: to_windows(to_wide(drift_on.metrics, row.service), "15min")}
+        if row.kind in ("error_burst", "latency_spike"):
+            assert _peak(windows, row, "error_rate") > 5 or _peak(windows, row, "latency_p99") > 5000, row.id
+        else:
+            assert _peak(windows, row, "error_rate") < 5 and _peak(windows, row, "latency_p99") < 5000, row.id
+        if row.kind == "night_cpu_saturation":
+            assert _peak(windows, row, "cpu_usage") > 80, row.id
+
+
+@pytest.mark.parametrize("days", [14, 30, 37])
+def test_a_short_sample_has_no_migration(days):
+    settings = PINNED.model_copy(update={"days": days})
+    assert sample_changes(settings, SIX).empty
+    on, off = generate(settings, ["search"]), generate(settings.model_copy(update={"drift": False}), ["search"])
+    assert on.metrics.equals(off.metrics) and on.events.equals(off.events)
+
+
+def test_a_coarser_sample_keeps_the_drift_setting():
+    settings = PINNED.model_copy(update={"days": 40, "frequency": "5min"})
+    on, off = generate(settings, ["search"]), generate(settings.model_copy(update={"drift": False}), ["search"])
+    (at,) = sample_changes(settings, ["search"])["at"]
+    assert "migration of search to the new cluster" in set(on.events["description"])
+    p95 = [to_wide(d.metrics, "search")["latency_p95"] for d in (on, off)]
+    assert p95[0][: at - pd.Timedelta("5min")].equals(p95[1][: at - pd.Timedelta("5min")])
+    assert (p95[0][at + pd.Timedelta("5min") :] > p95[1][at + pd.Timedelta("5min") :]).all()
+
+
+def test_flipping_drift_rebuilds_the_cached_sample(tmp_path):
+    path = make_project(tmp_path / "p", days=14, labels=False)
+    config = load_config(path)
+    settings = yaml.safe_load(path.read_text())
+    settings["source"]["sample"]["drift"] = not config.source.sample.drift
+    path.write_text(yaml.safe_dump(settings, sort_keys=False))
+    assert sample_path(load_config(path)) != sample_path(config)

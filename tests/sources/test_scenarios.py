@@ -10,12 +10,19 @@ import pytest
 
 import workbench.sources.scenarios as scenarios
 from workbench.labels.incidents import read_incidents
+from workbench.settings import SampleSettings
 from workbench.sources.scenarios import (
+    CHANGE_COLUMNS,
+    CHANGE_KINDS,
     INCIDENT_KINDS,
     SEVERITY,
+    Change,
     Incident,
     Window,
+    apply_change,
     apply_incident,
+    draw_changes,
+    sample_changes,
     schedule,
 )
 
@@ -34,9 +41,10 @@ def schedules():
     return {seed: schedule(index, SERVICES, np.random.default_rng(seed)) for seed in (0, 1, 2)}
 
 
-def test_the_seven_kinds_are_the_documented_ones():
+def test_the_seven_kinds_and_the_migration_are_the_documented_ones():
     documented = re.findall(r"^``(\w+)``$", scenarios.__doc__, flags=re.M)
-    assert documented == list(INCIDENT_KINDS)
+    assert documented == list(INCIDENT_KINDS) + list(CHANGE_KINDS)
+    assert CHANGE_KINDS == ("migration",)
     assert len(INCIDENT_KINDS) == 7
     assert set(SEVERITY) == set(INCIDENT_KINDS)
 
@@ -214,3 +222,100 @@ def test_error_burst_in_detail():
 def test_each_kind_reaches_its_magnitude(kind, check):
     before, after = applied(kind)
     assert check(before, after)
+
+
+# -- lasting changes (drift) -------------------------------------------------------------
+
+START = pd.Timestamp("2026-09-01", tz="UTC")
+
+
+def drawn(seed: int, days: int = 60, drift: bool = True, services=SERVICES) -> pd.DataFrame:
+    return sample_changes(SampleSettings(seed=seed, days=days, drift=drift), services)
+
+
+def test_changes_are_deterministic_for_a_seed():
+    first = drawn(7)
+    assert first.equals(drawn(7))
+    assert not first.equals(drawn(8))
+    assert list(first.columns) == CHANGE_COLUMNS
+    assert str(first["at"].dt.tz) == "UTC"
+
+
+@pytest.mark.parametrize("days", [38, 45, 60, 90, 365])
+@pytest.mark.parametrize("seed", range(12))
+def test_changes_land_in_the_second_half_with_two_weeks_after(seed, days):
+    changes = drawn(seed, days)
+    end = START + pd.Timedelta(days=days)
+    assert 1 <= len(changes) <= 2
+    assert changes["service"].is_unique and set(changes["service"]) <= set(SERVICES)
+    assert changes["at"].is_monotonic_increasing
+    for c in changes.itertuples():
+        assert c.at >= START + 0.6 * (end - START), c  # after the middle, with history before
+        assert end - c.at >= pd.Timedelta(days=14), c
+        assert c.at.day_of_week < 5 and 9 <= c.at.hour < 17, c  # a planned cutover, in working hours
+        assert c.description == f"migration of {c.service} to the new cluster"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_drawn_factors_stay_in_their_documented_ranges(seed):
+    for c in drawn(seed).itertuples():
+        assert 1.25 <= c.latency <= 1.6
+        assert 0.6 <= c.cpu_level <= 0.8 or 1.2 <= c.cpu_level <= 1.4
+        relative_swing = c.cpu_swing / c.cpu_level
+        assert 0.7 <= relative_swing <= 0.9 or 1.1 <= relative_swing <= 1.3
+        assert c.memory == 0 or 5 <= c.memory <= 15
+
+
+def test_both_directions_and_counts_occur_across_seeds():
+    # Even odds are even odds: over 40 seeds each branch shows up (a stuck branch would not).
+    every = pd.concat([drawn(seed).assign(seed=seed) for seed in range(40)])
+    assert set(every.groupby("seed").size()) == {1, 2}
+    assert (every["cpu_level"] < 1).any() and (every["cpu_level"] > 1).any()
+    assert (every["memory"] == 0).any() and (every["memory"] > 0).any()
+    assert every["service"].nunique() == len(SERVICES)
+
+
+@pytest.mark.parametrize("days", [14, 30, 37])
+def test_a_sample_too_short_for_a_second_half_has_no_change(days):
+    assert drawn(7, days).empty
+    assert draw_changes(START, days, SERVICES, 7) == []
+
+
+def test_no_change_when_drift_is_off_or_no_services():
+    off = drawn(7, drift=False)
+    assert off.empty and list(off.columns) == CHANGE_COLUMNS
+    assert draw_changes(START, 60, [], 7) == []
+    assert len(drawn(7, services=["checkout"])) == 1
+
+
+CHANGE = Change("checkout", 1000, latency=1.4, cpu_level=0.7, cpu_swing=0.6, memory=10.0, description="migration")
+
+
+def changed(change: Change = CHANGE):
+    before = {**signals(), "cpu_factor": np.ones(N), "cpu_swing": np.ones(N)}
+    after = {k: v.copy() for k, v in before.items()}
+    apply_change(after, change)
+    return before, after
+
+
+def test_apply_change_changes_nothing_before_its_minute_and_holds_after():
+    before, after = changed()
+    for name in before:
+        assert np.array_equal(after[name][: CHANGE.i0], before[name][: CHANGE.i0]), name
+    tail = slice(CHANGE.i0, None)
+    assert np.allclose(after["p95_factor"][tail], 1.4) and np.allclose(after["p99_nominal"][tail], 400 * 1.4)
+    assert np.allclose(after["cpu_factor"][tail], 0.7) and np.allclose(after["cpu_swing"][tail], 0.6)
+    shift = after["memory"][tail] - before["memory"][tail]
+    assert shift[0] == pytest.approx(10 - 5) and np.allclose(shift[240:], 10)  # restart, then the new level
+    for name in ("traffic", "error_p", "cpu_floor", "cpu_level", "p99_factor"):
+        assert np.array_equal(after[name], before[name]), name
+
+
+def test_a_latency_spike_after_a_change_keeps_its_absolute_p99():
+    # p99 is proportional to p95_factor x p99_factor x the nominal p99 (400 ms here).
+    spike = Incident(Window("checkout", 1200, 1300), "latency_spike", 8000.0, "latency_spike: test", "test")
+    for change in (None, CHANGE):
+        sig = changed(change)[1] if change else {**signals(), "cpu_factor": np.ones(N), "cpu_swing": np.ones(N)}
+        apply_incident(sig, spike, np.random.default_rng(0))
+        p99 = 400 * sig["p95_factor"][1200:1300] * sig["p99_factor"][1200:1300]
+        assert np.allclose(p99, 8000, rtol=0.06), change

@@ -7,7 +7,10 @@ For each system (the threshold baseline, the model alone, the hybrid):
   incident counts until one window after its labelled end);
 * ``missed_incidents``: ids of incidents no alert overlaps;
 * ``ttd_median_minutes`` / ``ttd_worst_minutes``: first alert minus incident start
-  (0 when an alert was already open), over detected incidents.
+  (0 when an alert was already open), over detected incidents;
+* ``noise_hours_per_week``: hours alerts were open outside any incident. Counting alerts
+  alone would reward a model that alerts all the time: one alert open for weeks overlaps
+  every incident, is never "false" and detects everything at once.
 
 ``compare`` adds the reduction in alert volume against the baseline and lists every
 incident the baseline caught and the hybrid missed (a regression, by name).
@@ -18,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SYSTEMS", "compare", "comparison_table", "event_metrics", "headline_figures", "match_incidents", "missed_table"]
+__all__ = ["SYSTEMS", "compare", "comparison_table", "event_metrics", "headline_figures", "match_incidents", "missed_table", "noise_spans"]
 
 #: The three alerting systems compared: the old thresholds, the model alone, the hybrid.
 SYSTEMS = ("baseline", "model", "hybrid")
@@ -43,12 +46,29 @@ def match_incidents(alerts: pd.DataFrame, incidents: pd.DataFrame, grace: str | 
     return alert_hit, ttd
 
 
+def noise_spans(alerts: pd.DataFrame, incidents: pd.DataFrame, grace: str | pd.Timedelta) -> pd.DataFrame:
+    """The stretches of alert time (``start``, ``end``) that overlap no incident of the alert's service.
+
+    An incident extends ``grace`` past its labelled end, as in :func:`match_incidents`.
+    """
+    grace = pd.Timedelta(grace)
+    pieces = []
+    for alert in alerts.itertuples():
+        spans = [(alert.start, alert.end)]
+        for inc in incidents[incidents["service"] == alert.service].itertuples():
+            lo, hi = inc.start, inc.end + grace
+            spans = [part for s, e in spans for part in ([(s, e)] if e <= lo or s >= hi else [(s, lo), (hi, e)]) if part[1] > part[0]]
+        pieces.extend(spans)
+    return pd.DataFrame(pieces, columns=["start", "end"])
+
+
 def event_metrics(alerts: pd.DataFrame, incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, window: str | pd.Timedelta) -> dict:
     """The four figures for one system over ``[start, end)`` (alerts and incidents starting in it).
 
     ``window`` is the analysis window width, the grace after an incident's end (see :func:`match_incidents`).
     """
     alerts = alerts[(alerts["start"] >= start) & (alerts["start"] < end)]
+    incidents_all = incidents  # an alert inside an incident that began just before the period is not noise
     incidents = incidents[(incidents["start"] >= start) & (incidents["start"] < end)]
     weeks = (end - start) / pd.Timedelta(days=7)
     hit, ttd = match_incidents(alerts, incidents, window)
@@ -62,8 +82,13 @@ def event_metrics(alerts: pd.DataFrame, incidents: pd.DataFrame, start: pd.Times
         "missed_incidents": sorted(incidents.loc[ttd.isna(), "id"].tolist()),
         "ttd_median_minutes": round(float(np.median(minutes)), 1) if minutes.size else None,
         "ttd_worst_minutes": round(float(minutes.max()), 1) if minutes.size else None,
+        "noise_hours_per_week": round(_hours(noise_spans(alerts, incidents_all, window)) / weeks, 1) if weeks > 0 else None,
         "by_action": alerts["action"].value_counts().to_dict(),
     }
+
+
+def _hours(spans: pd.DataFrame) -> float:
+    return float(((spans["end"] - spans["start"]) / pd.Timedelta(hours=1)).sum()) if len(spans) else 0.0
 
 
 def compare(systems: dict[str, pd.DataFrame], incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, window: str | pd.Timedelta) -> dict:
@@ -94,6 +119,7 @@ def comparison_table(results: dict) -> pd.DataFrame:
             "missed incidents": len(r["missed_incidents"]),
             "time to detect, median (min)": r["ttd_median_minutes"],
             "time to detect, worst (min)": r["ttd_worst_minutes"],
+            "alert hours outside incidents, per week": r.get("noise_hours_per_week"),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "system"

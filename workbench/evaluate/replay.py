@@ -24,7 +24,7 @@ from workbench.features.context import context_flags
 from workbench.features.windows import to_windows
 from workbench.lifecycle.training import ServiceModel, model_matrix, score_rolling
 
-__all__ = ["Evaluation", "ServiceRun", "explain_alerts", "route_hybrid", "run_and_explain", "run_service"]
+__all__ = ["Evaluation", "ServiceRun", "explain_alerts", "hybrid_alerts", "route_hybrid", "run_and_explain", "run_service"]
 
 
 @dataclass
@@ -84,11 +84,26 @@ def route_hybrid(run: ServiceRun, config: Config, investigate_confidence: float 
     threshold costs milliseconds, not a retraining.
     """
     threshold = config.routing.investigate_confidence if investigate_confidence is None else investigate_confidence
-    sources = [model_verdicts(run.scores["confidence"], config.window, threshold)]
-    if rules:
-        sources.append(run.critical)
-    verdicts = window_verdicts(run.windows.index, config.window, sources, run.planned)
-    return group_alerts(run.service, verdicts, config.routing)
+    return hybrid_alerts(run.service, run.scores["confidence"], run.critical if rules else None, run.planned, config, threshold)
+
+
+def hybrid_alerts(
+    service: str,
+    confidence: pd.Series,
+    critical: pd.DataFrame | None,
+    planned: pd.Series,
+    config: Config,
+    investigate_confidence: float | None = None,
+) -> pd.DataFrame:
+    """The hybrid's grouped alerts from a model's per-window ``confidence`` (0-100, NaN = no verdict)
+    and the critical rules' verdict frame (``None``: the model alone), routed by ``config.routing``.
+    """
+    threshold = config.routing.investigate_confidence if investigate_confidence is None else investigate_confidence
+    sources = [model_verdicts(confidence, config.window, threshold)]
+    if critical is not None:
+        sources.append(critical)
+    verdicts = window_verdicts(confidence.index, config.window, sources, planned)
+    return group_alerts(service, verdicts, config.routing)
 
 
 def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -18,11 +18,14 @@ from workbench.detect.forest import IsolationForestDetector
 from workbench.errors import DataError
 from workbench.features.context import remove_incidents, remove_planned
 from workbench.features.service import BAD_SIDE, ServiceFeatures
+from workbench.lifecycle.drift import DriftReference, promised_alarm_rate
 from workbench.settings import ModelSettings
 
 __all__ = [
     "ServiceModel",
+    "data_digest",
     "describe_model",
+    "model_card",
     "model_matrix",
     "score_rolling",
     "score_windows",
@@ -67,8 +70,12 @@ def train_service(
     incidents: pd.DataFrame,
     events: pd.DataFrame,
     settings: ModelSettings,
+    drift_span: str = "1D",
 ) -> ServiceModel:
     """Fit features and detector on ``windows`` with incident periods removed.
+
+    The model keeps a drift profile of its training windows (``metadata["drift_reference"]``,
+    spans of ``drift_span``: :class:`~workbench.lifecycle.drift.DriftReference`).
 
     Raises
     ------
@@ -98,10 +105,25 @@ def train_service(
         metadata={
             "removed_windows": int((~normal).sum()),
             "feature_names": list(X.columns),
+            "data_sha256": data_digest(windows),
         },
     )
     model.training_raw = detector.score_samples(X)
+    # What drift checks compare later windows with (small; kept in the model and its card).
+    model.metadata["drift_reference"] = DriftReference.from_training(
+        X, model.training_raw, promised_alarm_rate(detector), span=drift_span
+    ).as_dict()
     return model
+
+
+def data_digest(frame: pd.DataFrame) -> str:
+    """sha256 of a frame's index, columns and values: the same training data gives the same digest."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def training_windows(service: str, windows: pd.DataFrame, incidents: pd.DataFrame, events: pd.DataFrame, settings: ModelSettings) -> pd.DataFrame:
@@ -116,10 +138,12 @@ def training_windows(service: str, windows: pd.DataFrame, incidents: pd.DataFram
     return normal.reindex(windows.index)
 
 
-def train_latest(service: str, windows: pd.DataFrame, incidents: pd.DataFrame, events: pd.DataFrame, settings: ModelSettings) -> ServiceModel:
+def train_latest(
+    service: str, windows: pd.DataFrame, incidents: pd.DataFrame, events: pd.DataFrame, settings: ModelSettings, drift_span: str = "1D"
+) -> ServiceModel:
     """Train on the most recent ``train_span`` of ``windows``: the model production would use now."""
     recent = windows[windows.index >= windows.index[-1] - pd.Timedelta(settings.train_span)]
-    return train_service(service, recent, incidents, events, settings)
+    return train_service(service, recent, incidents, events, settings, drift_span)
 
 
 def describe_model(model: ServiceModel) -> dict:
@@ -133,6 +157,31 @@ def describe_model(model: ServiceModel) -> dict:
         "features": len(model.metadata["feature_names"]),
         "alarm confidence": model.detector.alarm_confidence,
         "alarm raw score (offset_)": round(float(model.detector.offset_), 4),
+    }
+
+
+def model_card(model: ServiceModel) -> dict:
+    """The machine-readable facts a saved version keeps: what it learned from and how it decides.
+
+    Training range (UTC, end exclusive), the training data's digest, the feature schema,
+    the calibration and thresholds, and the detector's settings (seed included), so a
+    version can be compared with another or rebuilt from the same data and code.
+    """
+    detector = model.detector
+    return {
+        "service": model.service,
+        "trained_from": model.trained_from.isoformat(),
+        "trained_to": model.trained_to.isoformat(),
+        "training_windows": model.training_windows,
+        "removed_windows": model.metadata["removed_windows"],
+        "data_sha256": model.metadata.get("data_sha256"),
+        "feature_schema": list(model.metadata["feature_names"]),
+        "calibration": {
+            "alarm_confidence": detector.alarm_confidence,
+            "confidence_period_windows": detector.confidence_period,
+            "alarm_raw_score": float(detector.offset_),
+        },
+        "detector": {k: v for k, v in detector.get_params().items() if isinstance(v, (int, float, str, bool, type(None)))},
     }
 
 
@@ -158,12 +207,13 @@ def score_rolling(
     incidents: pd.DataFrame,
     events: pd.DataFrame,
     settings: ModelSettings,
+    start: pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, list[ServiceModel]]:
     """Score every window with a model trained only on the past.
 
-    From ``min_train`` after the first window, every ``retrain_every`` a model is
-    trained on the trailing ``train_span`` and scores the next period. Windows
-    before ``min_train`` get no verdict (NaN).
+    From ``start`` (default and at the earliest: ``min_train`` after the first window),
+    every ``retrain_every`` a model is trained on the trailing ``train_span`` and scores
+    the next period. Windows before that get no verdict (NaN).
 
     Returns
     -------
@@ -173,7 +223,8 @@ def score_rolling(
     if windows.empty:
         raise DataError(f"{service}: no windows to score")
     first = windows.index[0]
-    start = first + pd.Timedelta(settings.min_train)
+    earliest = first + pd.Timedelta(settings.min_train)
+    start = earliest if start is None else max(pd.Timestamp(start), earliest)
     if start >= windows.index[-1]:
         raise DataError(f"{service}: need more than {settings.min_train} of history before the first verdict")
     scores = pd.DataFrame(index=windows.index, columns=["raw", "confidence"], dtype=float)

@@ -2,12 +2,12 @@
 
 ``models/<service>/<version>/`` holds ``model.joblib`` and ``metadata.json``. A save
 is written into a temporary folder and renamed into place, so a crash never leaves
-a half-written version, and a failed run never replaces a good model. The newest
-complete version is the one used (promotion and rollback come with retraining).
+a half-written version, and a failed run never replaces a good model.
 
 The metadata records the sha256 of the model file. A model file is never unpickled
 unless its bytes match that checksum: the bytes are read once, hashed, and only then
 unpickled from memory, so the file cannot change between the check and the load.
+Which version is used is an alias's job (:mod:`workbench.lifecycle.aliases`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import datetime as dt
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import joblib
@@ -24,32 +26,50 @@ from workbench._util import atomic_dir, timestamped_id
 from workbench.config import Config
 from workbench.errors import DataError
 
-__all__ = ["MODEL_FILE", "list_versions", "load_model", "load_version", "save_model"]
+__all__ = ["MODEL_FILE", "code_version", "list_versions", "load_model", "load_version", "remove_version", "save_model", "service_folder"]
 
 MODEL_FILE = "model.joblib"
 
 
-def _folder(config: Config, service: str) -> Path:
+def service_folder(config: Config, service: str) -> Path:
+    """``models/<service>/``: the service's versions, aliases and history."""
     return config.path("models") / config.check_service(service)
+
+
+def code_version() -> str:
+    """The git commit the package runs from (``+dirty`` with local changes), else its version."""
+    import workbench
+
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"workbench {workbench.__version__}"
+    return commit + ("+dirty" if dirty else "")
 
 
 def save_model(config: Config, model, metadata: dict) -> Path:
     """Store ``model`` with ``metadata`` as a new version; return its folder."""
     version = timestamped_id()
-    target = _folder(config, model.service) / version
+    target = service_folder(config, model.service) / version
     with atomic_dir(target) as tmp:
         joblib.dump(model, tmp / MODEL_FILE)
         digest = hashlib.sha256((tmp / MODEL_FILE).read_bytes()).hexdigest()
         # saved_at (to the microsecond) orders saves that share the id's second.
         saved_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
         facts = {"version": version, "saved_at": saved_at, **metadata, "model_file": MODEL_FILE, "sha256": digest}
+        if hasattr(model, "detector"):  # a ServiceModel: keep its card and the code that trained it
+            from workbench.lifecycle.training import model_card
+
+            facts["card"] = {**model_card(model), "code": code_version()}
         (tmp / "metadata.json").write_text(json.dumps(facts, indent=2, default=str))
     return target
 
 
 def list_versions(config: Config, service: str) -> list[dict]:
     """Metadata of every complete version, oldest first (a killed save's hidden temporary folder is not one)."""
-    folder = _folder(config, service)
+    folder = service_folder(config, service)
     if not folder.is_dir():
         return []
     out = []
@@ -63,8 +83,12 @@ def list_versions(config: Config, service: str) -> list[dict]:
     return sorted(out, key=lambda m: (str(m.get("saved_at", "")), m["version"]))
 
 
-def load_version(config: Config, service: str, version: str | None = None) -> tuple[object, dict]:
+def load_version(config: Config, service: str, version: str | None = None, *, sha256: str | None = None) -> tuple[object, dict]:
     """The model of ``version`` (default: the newest) and its metadata, read once.
+
+    ``sha256``, when given, must equal the metadata's checksum too (an alias's history row
+    records it): checked before the file is read, so a model and metadata changed together
+    are still never unpickled.
 
     Raises
     ------
@@ -76,15 +100,20 @@ def load_version(config: Config, service: str, version: str | None = None) -> tu
     """
     versions = list_versions(config, service)
     if not versions:
-        raise DataError(f"no saved model for {service} in {_folder(config, service)}")
+        raise DataError(f"no saved model for {service} in {service_folder(config, service)}")
     by_name = {v["version"]: v for v in versions}
     chosen = version or versions[-1]["version"]
-    path = _folder(config, service) / chosen / MODEL_FILE
+    path = service_folder(config, service) / chosen / MODEL_FILE
     if chosen not in by_name or not path.is_file():
         raise DataError(f"no model version {chosen!r} for {service}")
     expected = by_name[chosen].get("sha256")
     if not expected:
         raise DataError(f"model version {chosen!r} of {service} has no checksum in its metadata; it is not loaded (train a new version)")
+    if sha256 is not None and sha256 != expected:
+        raise DataError(
+            f"model version {chosen!r} of {service} was recorded with another checksum than its metadata now has; "
+            "the version was changed after it was promoted, so it is not loaded"
+        )
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != expected:
         raise DataError(
@@ -98,6 +127,16 @@ def load_version(config: Config, service: str, version: str | None = None) -> tu
             f"model version {chosen!r} of {service} was saved by an older version of the workbench "
             f"and cannot be loaded ({exc}); train a new version (workbench train)"
         ) from exc
+
+
+def remove_version(config: Config, service: str, version: str) -> None:
+    """Delete ``version``'s folder: renamed to a hidden name first, so a kill mid-delete leaves no half version."""
+    if version not in {v["version"] for v in list_versions(config, service)}:
+        raise DataError(f"no model version {version!r} for {service}")
+    folder = service_folder(config, service) / version
+    hidden = folder.with_name(f".{version}.removing")
+    folder.rename(hidden)
+    shutil.rmtree(hidden, ignore_errors=True)
 
 
 def load_model(config: Config, service: str, version: str | None = None):

@@ -16,7 +16,9 @@ __all__ = [
     "backtest_chart",
     "forecast_panel",
     "correlation_heatmap",
+    "drift_timeline",
     "hour_weekday_heatmaps",
+    "improvement_intervals",
     "metrics_timeline",
     "score_histogram",
     "shap_bars",
@@ -222,5 +224,64 @@ def backtest_chart(summary: pd.DataFrame, title: str = "") -> Figure:
         ax.bar_label(container, fmt="%.2f", fontsize=7)
     ax.set_title(title or "Backtest: error relative to last week's same slot (lower is better)", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+_DRIFT_COLOURS = {"ok": "#2ca02c", "warn": "#ff7f0e", "act": "#d62728", "unknown": "#bbbbbb"}
+
+
+def drift_timeline(drift: pd.DataFrame, changes: pd.DataFrame | None = None) -> Figure:
+    """One row per service: each drift check as a dot coloured ok / warn / act, its worst PSI as its size.
+
+    ``drift`` is :func:`workbench.workflows.drift.drift_table` output; ``changes`` (``service, at``)
+    marks known changes, e.g. the sample's migration.
+    """
+    services = list(dict.fromkeys(drift["service"])) if len(drift) else []
+    fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * max(1, len(services))))
+    if not services:
+        ax.text(0.5, 0.5, "no drift check yet", ha="center", va="center", transform=ax.transAxes)
+    for row, service in enumerate(services):
+        mine = drift[drift["service"] == service]
+        size = 12 + 40 * np.clip(pd.to_numeric(mine["worst PSI"], errors="coerce").fillna(0).to_numpy(), 0, 2)
+        ax.scatter(mine["at"], np.full(len(mine), row), c=[_DRIFT_COLOURS.get(s, "#bbbbbb") for s in mine["status"]], s=size, zorder=3)
+        if changes is not None:
+            for at in changes.loc[changes["service"] == service, "at"]:
+                ax.plot([at, at], [row - 0.4, row + 0.4], color="black", lw=1.5)
+    ax.set_yticks(range(len(services)), services)
+    ax.set_ylim(-0.7, max(0.7, len(services) - 0.3))
+    ax.invert_yaxis()
+    handles = [Patch(color=c, label=s) for s, c in _DRIFT_COLOURS.items() if s in set(drift.get("status", []))]
+    if changes is not None and len(changes):
+        handles.append(Patch(color="black", label="known change"))
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("Drift checks: one dot per day and service (size = worst feature's PSI)", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def improvement_intervals(comparisons: pd.DataFrame) -> Figure:
+    """Each comparison's cost improvement (challenger vs champion) with its 90 % interval; right of 0 = challenger cheaper."""
+    data = comparisons.dropna(subset=["improvement"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.32 * max(1, len(data))))
+    if data.empty:
+        ax.text(0.5, 0.5, "no comparison yet: every service is on its first model", ha="center", va="center", transform=ax.transAxes)
+    labels = [f"{r['service']} {r['as of']}" for _, r in data.iterrows()]
+    colours = {"promote": "#2ca02c", "keep": "#7f7f7f", "not enough evidence": "#bbbbbb"}
+    for i, r in data.iterrows():
+        centre = float(np.clip(r["improvement"] * 100, -200, 100))
+        low = float(np.clip((r["90 % interval from"] if pd.notna(r["90 % interval from"]) else -np.inf) * 100, -200, 100))
+        high = float(np.clip((r["90 % interval to"] if pd.notna(r["90 % interval to"]) else np.inf) * 100, -200, 100))
+        ax.plot([low, high], [i, i], color="#444444", lw=1.2)
+        ax.scatter([centre], [i], color=colours.get(r["verdict"], "#1f77b4"), s=30, zorder=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.axvline(5, color="#2ca02c", lw=0.8, ls="--")
+    ax.set_yticks(range(len(data)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("cost improvement of the challenger, % (clipped to -200..100)")
+    ax.legend(handles=[Patch(color=c, label=v) for v, c in colours.items()], fontsize=7, loc="lower left")
+    ax.set_title("Champion vs challenger, paired on the same windows: estimate and 90 % interval", fontsize=10)
     fig.tight_layout()
     return fig

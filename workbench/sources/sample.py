@@ -14,10 +14,13 @@ service and minute:
   blips (a bad pod, client retries) that are noise, not incidents;
 * memory follows traffic a little, drops at each deploy (restart) and warms up;
 * scrape gaps: a few minutes missing here and there, and one long exporter
-  outage on some services.
+  outage on some services;
+* with ``drift`` on, one or two services migrate for good in the second half
+  (new latency baseline, CPU profile, maybe memory level), drawn from a
+  separate random stream: with drift off the data is exactly as without it.
 
-Incidents and events are drawn by :mod:`workbench.sources.scenarios`, which
-documents each incident kind.
+Incidents, events and the drift are drawn by :mod:`workbench.sources.scenarios`,
+which documents each incident kind and the ``migration``.
 """
 
 from __future__ import annotations
@@ -31,15 +34,18 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from workbench._util import atomic_path
+from workbench._util import atomic_path, parse_time
 from workbench.config import Config
 from workbench.contracts import CANONICAL_METRICS, EVENT_COLUMNS, INCIDENT_COLUMNS
 from workbench.settings import SampleSettings
 from workbench.sources.scenarios import (
     SEVERITY,
+    Change,
     Event,
     Incident,
+    apply_change,
     apply_incident,
+    draw_changes,
     schedule,
 )
 from workbench.store.files import read_parquet
@@ -47,7 +53,7 @@ from workbench.store.files import read_parquet
 __all__ = ["GENERATOR_VERSION", "PROFILES", "SampleData", "SampleSource", "ensure_sample", "generate", "sample_path"]
 
 #: Bump when the generator's output changes, so cached files are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ def _service_signals(
     index: pd.DatetimeIndex,
     events: list[Event],
     incidents: list[Incident],
+    changes: list[Change],
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     n = len(index)
@@ -125,6 +132,8 @@ def _service_signals(
         "p99_factor": np.ones(n),
         "cpu_floor": np.zeros(n),
         "cpu_level": np.zeros(n),
+        "cpu_factor": np.ones(n),
+        "cpu_swing": np.ones(n),
         "p99_nominal": np.full(n, profile.p95_ms * profile.p99_ratio),
     }
     error_noise = np.exp(_ar1(rng, n, 0.95, 0.25))
@@ -156,6 +165,10 @@ def _service_signals(
             signals["traffic"][i0:i1] *= 1 + (surge - 1) * shape
         elif ev.type == "maintenance":
             signals["traffic"][i0:i1] *= ev.magnitude
+    # After the deploys (which reset the latency level) and before the incidents (which land on the new baseline).
+    for change in changes:
+        if change.service == service:
+            apply_change(signals, change)
     for incident in incidents:
         if incident.window.service == service:
             apply_incident(signals, incident, rng)
@@ -163,7 +176,13 @@ def _service_signals(
     rps = profile.base_rps * daily * weekly * growth * np.exp(_ar1(rng, n, 0.9, 0.04)) * signals["traffic"]
     normal_peak = profile.base_rps * 1.6
     load = (profile.cpu_peak - profile.cpu_idle) / normal_peak
-    cpu = profile.cpu_idle + load * rps + signals["cpu_level"] + _ar1(rng, n, 0.8, 1.5)
+    # A migration scales the daily mean CPU by cpu_factor and the swing around it by cpu_swing.
+    # The mean is the nominal one (idle + load at the base rate), not one measured from this
+    # run's traffic, so the drawn factors mean the same on every service. Without drift both
+    # are 1 and this is exactly idle + load x rps.
+    nominal = profile.cpu_idle + load * profile.base_rps
+    shape = signals["cpu_swing"] * (profile.cpu_idle + load * rps) + (signals["cpu_factor"] - signals["cpu_swing"]) * nominal
+    cpu = shape + signals["cpu_level"] + _ar1(rng, n, 0.8, 1.5)
     cpu = np.maximum(cpu, signals["cpu_floor"])
     utilisation = np.minimum(rps / (normal_peak / 0.72), 1.3)
     p95 = profile.p95_ms * (1 + 0.6 * utilisation**3) * signals["p95_factor"] * np.exp(_ar1(rng, n, 0.7, 0.06))
@@ -215,11 +234,11 @@ def generate(settings: SampleSettings, services: list[str]) -> SampleData:
     """
     rng = np.random.default_rng(settings.seed)
     freq = pd.Timedelta(settings.frequency)
-    start = pd.Timestamp(settings.start, tz="UTC") if pd.Timestamp(settings.start).tzinfo is None else pd.Timestamp(settings.start).tz_convert("UTC")
+    start = parse_time(settings.start, "source.sample.start")
     index = pd.date_range(start, periods=int(pd.Timedelta(days=settings.days) / freq), freq=freq, name="timestamp")
     if freq != pd.Timedelta("1min"):
         # The scenario calendar is in minutes; coarser data is the 1-minute data resampled.
-        fine = SampleSettings(seed=settings.seed, start=settings.start, days=settings.days, frequency="1min")
+        fine = settings.model_copy(update={"frequency": "1min"})
         data = generate(fine, services)
         wide = data.metrics.pivot_table(index="timestamp", columns=["service", "metric"], values="value")
         coarse = wide.resample(freq).mean().stack(["service", "metric"], future_stack=True).dropna()
@@ -227,10 +246,12 @@ def generate(settings: SampleSettings, services: list[str]) -> SampleData:
         return SampleData(metrics, data.incidents, data.events)
 
     events, incidents = schedule(index, list(services), rng)
+    # The drift has its own random stream, so the draws above and below are the same without it.
+    changes = draw_changes(start, settings.days, list(services), settings.seed) if settings.drift else []
     long_outage = set(rng.choice(services, size=max(1, len(services) // 3), replace=False).tolist())
     parts = []
     for k, service in enumerate(services):
-        values = _service_signals(service, _profile_for(service, k), index, events, incidents, rng)
+        values = _service_signals(service, _profile_for(service, k), index, events, incidents, changes, rng)
         missing = _gap_mask(len(index), rng, service in long_outage)
         keep = ~missing
         for metric in CANONICAL_METRICS:
@@ -274,10 +295,17 @@ def generate(settings: SampleSettings, services: list[str]) -> SampleData:
         }
         for ev in events
     ]
+    # Migrations are in the team's change calendar like any release.
+    event_rows += [
+        {"start": stamp(c.i0), "end": stamp(c.i0 + 5), "service": c.service, "type": "deploy", "description": c.description}
+        for c in changes
+    ]
+    event_rows.sort(key=lambda row: (row["start"], row["service"]))
     return SampleData(metrics, _frame(incident_rows, INCIDENT_COLUMNS), _frame(event_rows, EVENT_COLUMNS))
 
 
 def _fingerprint(settings: SampleSettings, services: list[str]) -> str:
+    # model_dump holds every setting, the drift flag included: flipping it rebuilds the cache.
     key = json.dumps({"v": GENERATOR_VERSION, "s": settings.model_dump(), "services": services}, sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 

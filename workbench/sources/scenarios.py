@@ -30,16 +30,47 @@ Incident kinds (``cause`` in the incident log starts with the kind):
 ``traffic_drop``
     Upstream misrouting: requests fall 20-55 % for 20-90 min in daytime; CPU
     follows. The old rule (drop > 30 % against last week) sees the deeper ones.
+
+Lasting changes (drift), with ``source.sample.drift`` on: not incidents, so
+they go into the events calendar as a ``deploy`` (teams log such work in their
+change calendar), never into the incident log. They come from their own random
+stream (``[seed, DRIFT_STREAM]``): incidents, other events and all noise are the
+same with drift on or off, and only the changed services differ, from their
+change on. :func:`sample_changes` lists them for benchmarks and notebooks.
+
+``migration``
+    One service, or two (even odds), moves to a new cluster and runtime, each on
+    its own weekday, 09:00-17:00 UTC, between 60 % of the sample and 15 days
+    before its end (days 36-45 of 60): the old behaviour has been learnt first
+    and at least 14 days follow. Below 38 days there is no change. From then on
+    p95 and p99 sit 25-60 % higher (extra hops, a sidecar proxy, slower storage);
+    the daily mean CPU is x0.6-0.8 (a faster runtime) or x1.2-1.4 (smaller nodes,
+    the sidecar's share), its daily swing a further x0.7-0.9 or x1.1-1.3 (another
+    autoscaler); with even odds memory sits 5-15 points higher (bigger heap).
+    The cutover restarts every pod (memory warms up as after a release); traffic
+    and errors stay as they were. Later incidents land on the new baseline, at
+    the same absolute levels (p99 of a spike, CPU of a saturation, memory of a
+    leak). The time ignores the incident schedule (an incident may span it); a
+    busy service whose CPU rises can reach 100 % at its peak, clipped as in a
+    campaign.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
+from workbench._util import parse_time
 from workbench.errors import ParameterError
+from workbench.settings import SampleSettings
+
+__all__ = [
+    "CHANGE_COLUMNS", "CHANGE_KINDS", "DRIFT_STREAM", "INCIDENT_KINDS", "SEVERITY", "Change", "Event",
+    "Incident", "Window", "apply_change", "apply_incident", "draw_changes", "sample_changes", "schedule",
+]
 
 INCIDENT_KINDS: tuple[str, ...] = (
     "error_burst",
@@ -50,6 +81,12 @@ INCIDENT_KINDS: tuple[str, ...] = (
     "night_cpu_saturation",
     "traffic_drop",
 )
+
+#: Kinds of lasting change (drift), documented with the incident kinds.
+CHANGE_KINDS: tuple[str, ...] = ("migration",)
+
+#: Second word of the drift stream's seed: any constant, but changing it moves every change.
+DRIFT_STREAM = 0x6D696772
 
 SEVERITY = {
     "error_burst": "critical",
@@ -259,3 +296,100 @@ def apply_incident(signals: dict[str, np.ndarray], incident: Incident, rng: np.r
         signals["traffic"][span] *= m
     else:  # pragma: no cover - INCIDENT_KINDS is closed
         raise ParameterError(f"unknown incident kind {incident.kind!r}")
+
+
+# -- lasting changes (drift) -------------------------------------------------------------
+
+_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class Change:
+    """A lasting change of one service from minute ``i0`` of the sample on (a migration)."""
+
+    service: str
+    i0: int
+    latency: float  # factor on the p95 and p99 baseline
+    cpu_level: float  # factor on the daily mean CPU
+    cpu_swing: float  # factor on the daily peak-to-trough CPU swing
+    memory: float  # memory baseline shift in percentage points (0 = unchanged)
+    description: str
+
+
+def draw_changes(start: pd.Timestamp, days: int, services: list[str], seed: int) -> list[Change]:
+    """Draw the sample's lasting changes (the ``migration`` documented above), by time.
+
+    ``start`` is the sample's first minute (UTC, weekdays count from it), ``days`` its
+    length; the draws come from ``default_rng([seed, DRIFT_STREAM])``. Returns one or
+    two changes sorted by time, or none for a sample shorter than 38 days.
+    """
+    first, last = math.ceil(0.6 * days), days - 15
+    if last < first or not services:
+        return []
+    rng = np.random.default_rng([seed, DRIFT_STREAM])
+    candidates = range(first, last + 1)
+    weekdays = [d for d in candidates if (start + pd.Timedelta(days=d)).day_of_week < 5] or list(candidates)
+    count = min(len(services), 1 + int(rng.random() < 0.5))
+    changes = []
+    for service in rng.choice(services, size=count, replace=False):
+        i0 = int(rng.choice(weekdays)) * _PER_DAY + int(rng.integers(9 * 60, 17 * 60))
+        latency = float(rng.uniform(1.25, 1.6))
+        cpu_level = float(rng.uniform(0.6, 0.8) if rng.random() < 0.5 else rng.uniform(1.2, 1.4))
+        cpu_swing = cpu_level * float(rng.uniform(0.7, 0.9) if rng.random() < 0.5 else rng.uniform(1.1, 1.3))
+        memory = float(rng.uniform(5, 15)) if rng.random() < 0.5 else 0.0
+        description = f"migration of {service} to the new cluster"
+        changes.append(Change(str(service), i0, latency, cpu_level, cpu_swing, memory, description))
+    return sorted(changes, key=lambda c: (c.i0, c.service))
+
+
+def apply_change(signals: dict[str, np.ndarray], change: Change) -> None:
+    """Change ``signals`` (one service's arrays, in place) from ``change.i0`` on.
+
+    Call it after the events and before the incidents, so incidents land on the new
+    baseline. ``p99_nominal`` moves with the latency, so a ``latency_spike`` still
+    reaches its absolute p99 target; ``cpu_factor`` and ``cpu_swing`` are read by the
+    generator's CPU model (mean x level, swing around it x swing).
+    """
+    i0 = change.i0
+    n = len(signals["memory"])
+    signals["p95_factor"][i0:] *= change.latency
+    signals["p99_nominal"][i0:] *= change.latency
+    signals["cpu_factor"][i0:] = change.cpu_level
+    signals["cpu_swing"][i0:] = change.cpu_swing
+    signals["memory"][i0:] += change.memory
+    # The cutover restarts every pod: memory warms up as after a release. Error rates are
+    # left alone: numpy's binomial takes more or fewer draws as p changes, which would
+    # shift every later draw of the main stream (gaps, other services).
+    warm = np.linspace(-5.0, 0.0, min(240, n - i0))
+    signals["memory"][i0 : i0 + len(warm)] += warm
+
+
+#: Columns of :func:`sample_changes`: the service, when (UTC), the calendar entry, the drawn factors.
+CHANGE_COLUMNS = ["service", "at", "description", "latency", "cpu_level", "cpu_swing", "memory"]
+
+
+def sample_changes(settings: SampleSettings, services: list[str]) -> pd.DataFrame:
+    """The lasting changes the sample generator applies for these settings.
+
+    Parameters
+    ----------
+    settings
+        The sample's settings; nothing is drawn when ``settings.drift`` is off.
+    services
+        The configured services, in config order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per change, by time: ``service``, ``at`` (UTC timestamp of the
+        cutover, also a ``deploy`` in the events calendar), ``description``, and
+        the drawn ``latency``, ``cpu_level``, ``cpu_swing`` (factors) and
+        ``memory`` (percentage points). Empty when drift is off or the sample
+        is shorter than 38 days.
+    """
+    start = parse_time(settings.start, "source.sample.start")
+    changes = draw_changes(start, settings.days, list(services), settings.seed) if settings.drift else []
+    rows = [{**asdict(c), "at": start + pd.Timedelta(minutes=c.i0)} for c in changes]
+    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame

@@ -3,7 +3,7 @@
 For each service, every complete window since the last one scored (a missed run catches
 up; a rerun is a no-op), from the configured source:
 
-1. the newest saved model (its checksum verified before it is loaded) scores the windows;
+1. the service's champion model (its checksum verified before it is loaded) scores the windows;
    if it is missing, damaged or fails, the cycle goes on without it (**the rules still
    page**) and the result says the model was skipped (degraded);
 2. the critical rules fire on the raw samples;
@@ -42,8 +42,8 @@ from workbench.errors import DataError, DeliveryError, ParameterError, Workbench
 from workbench.features.context import context_flags
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events
+from workbench.lifecycle.aliases import load_champion
 from workbench.lifecycle.training import model_matrix, score_windows
-from workbench.lifecycle.versions import load_version
 from workbench.sources import load_service
 
 __all__ = ["CycleResult", "ScoreResult", "score"]
@@ -132,7 +132,7 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     sources = [shared["rules"].verdicts(samples, config.window)]
     model = None
     try:
-        model, meta = load_version(config, service)
+        model, meta = load_champion(config, service)
         result.model_version = meta["version"]
         confidence = score_windows(model, windows, events_calendar)["confidence"]
         sources.append(model_verdicts(confidence, config.window, config.routing.investigate_confidence))

@@ -1,0 +1,168 @@
+"""The analysis verbs: ``evaluate``, ``nab``, ``forecast``, ``pull``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from workbench._registry import STORES
+from workbench.cli._common import (
+    add_json,
+    add_services,
+    add_source,
+    load_config,
+)
+
+__all__ = ["register"]
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.evaluate.events import SYSTEMS
+    from workbench.workflows.evaluate import run_systems
+
+    config = load_config(args.config)
+    evaluation = run_systems(config, source=args.source or None, services=args.services or None)
+    results = evaluation.results
+    if args.json:
+        keys = ("alerts_per_week", "fp_share", "missed_incidents", "ttd_median_minutes", "ttd_worst_minutes", "alerts", "volume_change")
+        out = {name: {k: results[name][k] for k in keys if k in results[name]} for name in SYSTEMS}
+        out["summary"] = results["summary"]
+        print(json.dumps(out))
+        return 0
+    s = results["summary"]
+    print(f"{s['from'][:10]} to {s['to'][:10]} ({s['weeks']} weeks), {results['baseline']['incidents']} labelled incidents")
+    print(f"{'system':<10} {'alerts/wk':>9} {'vs base':>8} {'FP share':>9} {'missed':>7} {'TTD med':>8} {'TTD worst':>10}")
+    for name in SYSTEMS:
+        r = results[name]
+        change = f"{r['volume_change']:+.0%}" if "volume_change" in r else "-"
+        med = "-" if r["ttd_median_minutes"] is None else f"{r['ttd_median_minutes']:.0f}m"
+        worst = "-" if r["ttd_worst_minutes"] is None else f"{r['ttd_worst_minutes']:.0f}m"
+        print(f"{name:<10} {r['alerts_per_week']:>9} {change:>8} {r['fp_share']:>9.0%} {len(r['missed_incidents']):>7} {med:>8} {worst:>10}")
+    print("regressions (caught by the baseline, missed by the hybrid):", ", ".join(s.get("regressions", [])) or "none")
+    return 0
+
+
+def _cmd_nab_detect(args: argparse.Namespace) -> int:
+    from workbench._util import atomic_path
+    from workbench.detect.series import SeriesDetector
+    from workbench.workflows.nab import detect_frame, read_nab_csv
+
+    out = detect_frame(read_nab_csv(args.input), SeriesDetector(forest_voice=args.forest_voice))
+    with atomic_path(args.output) as tmp:
+        out.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    return 0
+
+
+def _cmd_nab_score(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.detect.series import SeriesDetector
+    from workbench.workflows.nab import load_corpus, score_detector
+
+    files = load_corpus(args.data, args.labels)
+    results = score_detector(files, SeriesDetector(forest_voice=args.forest_voice), jobs=args.jobs)
+    if args.json:
+        print(json.dumps({name: round(r.score, 2) for name, r in results.items()}))
+        return 0
+    print(f"NAB scores over {len(files)} files, {results['standard'].windows} windows (null 0, perfect 100)")
+    print(f"{'profile':<20} {'score':>6} {'threshold':>10} {'windows hit':>12} {'FP rows':>8}")
+    for name, r in results.items():
+        print(f"{name:<20} {r.score:6.1f} {r.threshold:10.5f} {r.detected_windows:>6}/{r.windows:<5} {r.false_positive_rows:8d}")
+    return 0
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.forecast.capacity import backtest_table
+    from workbench.workflows.capacity import (
+        backtest_services,
+        plan_capacity,
+        usage_series,
+    )
+
+    config = load_config(args.config)
+    series = usage_series(config, args.source or None, args.services or None)
+    if args.backtest:
+        table = backtest_table(backtest_services(config, series=series), config.capacity.method)
+        if args.json:
+            print(json.dumps(table.to_dict(orient="records"), indent=2, default=float))
+        else:
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return 0
+    plan = plan_capacity(config, series=series)
+    if args.json:
+        print(json.dumps({"headline": plan.headline(), "plan": plan.records()}, indent=2, default=str))
+        return 0
+    cols = ["service", "resource", "provisioned", "recommended", "unit", "action", "monthly_cost_change", "days_to_saturation", "seasonality"]
+    print(plan.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    print(", ".join(f"{k}: {v}" for k, v in plan.headline().items()))
+    return 0
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.workflows.pull import pull
+
+    config = load_config(args.config)
+    result = pull(
+        config,
+        since=args.since,
+        start=args.start,
+        end=args.end,
+        services=args.services,
+        store=args.store,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return 0
+    print(
+        f"pulled {result.fetched:,} samples ({result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M} UTC) "
+        f"in {result.seconds:.1f} s into the {result.store} store: {result.added:,} new, {result.changed:,} changed, "
+        f"{result.up_to_date} of {result.series} series already up to date"
+    )
+    return 0
+
+
+def register(sub) -> None:
+    """Add this module's verbs to the ``workbench`` parser's subcommands."""
+    evaluate = sub.add_parser("evaluate", help="compare the old thresholds, the model and the hybrid on the labelled incidents")
+    add_json(evaluate, "print the figures as JSON")
+    add_source(evaluate)
+    add_services(evaluate, "services to evaluate")
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+    nab = sub.add_parser("nab", help="the Numenta Anomaly Benchmark: score files with the series detector")
+    nab_sub = nab.add_subparsers(dest="nab_command", required=True)
+    detect = nab_sub.add_parser("detect", help="write timestamp,value,anomaly_score for a NAB file (causal)")
+    detect.add_argument("input", help="NAB CSV with timestamp,value")
+    detect.add_argument("output", help="CSV to write")
+    detect.add_argument("--forest-voice", action="store_true", help="add the Isolation Forest voice (slower)")
+    detect.set_defaults(func=_cmd_nab_detect)
+    score = nab_sub.add_parser("score", help="detect over a corpus and print NAB's normalised scores")
+    score.add_argument("--data", required=True, help="folder with the CSVs (label keys are relative to it)")
+    score.add_argument("--labels", required=True, help="combined_windows.json")
+    score.add_argument("--jobs", type=int, default=2, help="parallel processes")
+    add_json(score, "print {profile: score} as JSON")
+    score.add_argument("--forest-voice", action="store_true", help="add the Isolation Forest voice (slower)")
+    score.set_defaults(func=_cmd_nab_score)
+
+    forecast = sub.add_parser("forecast", help="capacity: forecast CPU, memory and traffic, right-size, cost, days to saturation")
+    forecast.add_argument("--backtest", action="store_true", help="rolling-origin backtest against seasonal-naive and the 4-week median")
+    add_json(forecast, "print JSON")
+    add_source(forecast)
+    add_services(forecast, "services")
+    forecast.set_defaults(func=_cmd_forecast)
+
+    pull = sub.add_parser("pull", help="copy metrics from Prometheus into the store (incremental)")
+    pull.add_argument("--since", default="30d", help="how far back to reach, e.g. 30d or 12h; only what the store lacks is fetched (default 30d)")
+    pull.add_argument("--start", help="fetch this whole range instead (ISO time, UTC if no zone); upserted")
+    pull.add_argument("--end", help="end of the range, exclusive (default: now)")
+    add_services(pull, "services to pull")
+    pull.add_argument("--store", choices=STORES.names(), help="the store to fill (default: store.kind)")
+    add_json(pull, "print the summary as JSON")
+    pull.set_defaults(func=_cmd_pull)
