@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 
+import joblib
 import pytest
 
 import workbench._util as _util
@@ -143,7 +144,7 @@ def test_a_failed_save_leaves_nothing(config, trained, monkeypatch, tmp_path):
     def dump(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(versions.joblib, "dump", dump)
+    monkeypatch.setattr(joblib, "dump", dump)  # versions imports joblib where it saves
     with pytest.raises(OSError, match="disk full"):
         save_model(config, trained, {})
     assert list((tmp_path / "models" / "checkout").iterdir()) == []
@@ -177,7 +178,7 @@ def _never_unpickle(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("joblib.load was called on a file that failed its check")
 
-    monkeypatch.setattr(versions.joblib, "load", refuse)
+    monkeypatch.setattr(joblib, "load", refuse)
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,8 @@ def test_retrain_prints_a_verdict_with_its_figures_for_every_service_and_records
         assert aliases(config, r["service"]).get("challenger") == expected
         assert aliases(config, r["service"])[CHAMPION] == (r["champion"])
         assert r["drift"]["status"] in ("ok", "warn", "act")
+        shown = run_json(capsys, "--config", str(project), "models", "show", "--service", r["service"], "--json")
+        assert [c["status"] for c in shown["drift"]] == [r["drift"]["status"]] and shown["drift"][0]["version"] == before[r["service"]]
 
 
 def test_when_due_skips_a_service_retrained_this_week(project, capsys):
@@ -180,6 +182,8 @@ def test_models_list_show_and_prune(project, capsys):
     assert main(["--config", str(project), "models", "show", "--service", "checkout"]) == 0
     text = capsys.readouterr().out
     assert f"champion   {champion}" in text and "first by retrain" in text
+    assert "drift checks: none yet" in text  # the first retrain had no champion to check
+    assert shown["drift"] == []
     run_json(capsys, "--config", str(project), "train", "--services", "checkout", "--json")
     run_json(capsys, "--config", str(project), "train", "--services", "checkout", "--json")
     pruned = run_json(capsys, "--config", str(project), "models", "prune", "--keep", "1", "--json")
@@ -218,3 +222,17 @@ def test_retrain_as_of_a_time_uses_only_data_and_labels_before_it(with_champions
     config = load_config(with_champions)
     meta = list_versions(config, "checkout")[0]
     assert pd.Timestamp(meta["card"]["trained_to"]) <= pd.Timestamp(FIRST)
+
+
+def test_while_drift_acts_the_challenger_learns_from_the_shorter_span(project, monkeypatch, capsys):
+    import workbench.workflows.retrain as retrain_module
+
+    acting = {"status": "act", "at": LATER, "reasons": ["act: latency_p95_z: PSI 3 (act ≥ 0.25), p = 1e-9"]}
+    monkeypatch.setattr(retrain_module, "check_service_drift", lambda *a, **k: dict(acting))
+    out = run_json(capsys, "--config", str(project), "retrain", "--at", LATER, "--services", "checkout", "--when-due", "--json")
+    assert out[0]["trigger"].startswith("drift acted: act: latency_p95_z")
+    config = load_config(project)
+    row = history(config, "checkout")[-1]
+    assert row["train_span"] == config.lifecycle.drift.train_span == "14D" and row["trigger"] == out[0]["trigger"]
+    card = {v["version"]: v for v in list_versions(config, "checkout")}[out[0]["challenger"] or out[0]["champion"]]["card"]
+    assert pd.Timestamp(card["trained_from"]) >= pd.Timestamp(LATER) - pd.Timedelta("14D") - pd.Timedelta("15min")

@@ -91,14 +91,16 @@ def _cmd_models_show(args: argparse.Namespace) -> int:
 
     from workbench.lifecycle.aliases import aliases, history
     from workbench.lifecycle.versions import list_versions
+    from workbench.workflows.drift import drift_log
 
     config = load_config(args.config)
     service = config.check_service(args.service)
     current = aliases(config, service)
     versions = {m["version"]: m for m in list_versions(config, service)}
     rows = history(config, service)
+    checks = drift_log(config, service)
     if args.json:
-        print(json.dumps({"service": service, "aliases": current, "versions": versions, "history": rows}, indent=2, default=str))
+        print(json.dumps({"service": service, "aliases": current, "versions": versions, "history": rows, "drift": checks}, indent=2, default=str))
         return 0
     print(f"{service}")
     for alias in ("champion", "challenger"):
@@ -114,16 +116,20 @@ def _cmd_models_show(args: argparse.Namespace) -> int:
         print(f"    #{row.get('seq')} {row['at']} {row['action']} by {row.get('by', '?')}: {moves}")
         if row.get("reason"):
             print(f"        {row['reason']}")
+    print("  drift checks (newest last):" if checks else "  drift checks: none yet (workbench retrain checks drift)")
+    for check in checks[-args.last:]:
+        reasons = [r for r in check.get("reasons", []) if not r.startswith("ok")]
+        print(f"    {check['at'][:16]} {check['status']:<7} {check.get('windows', 0)} windows" + (f": {reasons[0]}" if reasons else ""))
     return 0
 
 
 def _cmd_models_promote(args: argparse.Namespace) -> int:
     from workbench.lifecycle.aliases import set_alias
-    from workbench.lifecycle.versions import load_version
+    from workbench.lifecycle.versions import verify_version
 
     config = load_config(args.config)
     service = config.check_service(args.service)
-    load_version(config, service, args.version)  # a damaged version is refused before any alias moves
+    verify_version(config, service, args.version)  # a damaged version is refused before any alias moves
     row = set_alias(config, service, args.alias, args.version, reason=args.reason or "promoted by hand")
     move = row["moves"][args.alias]
     print(f"{service}: {args.alias} {move['from'] or '-'} -> {move['to']}")
@@ -191,9 +197,9 @@ def _register_models(sub) -> None:
     add_services(listing, "services")
     add_json(listing, "print JSON")
     listing.set_defaults(func=_cmd_models_list)
-    show = verbs.add_parser("show", help="a service's champion, challenger and alias history")
+    show = verbs.add_parser("show", help="a service's champion, challenger, alias history and drift checks")
     show.add_argument("--service", required=True)
-    show.add_argument("--last", type=int, default=10, help="history rows to print (default 10)")
+    show.add_argument("--last", type=int, default=10, help="history rows and drift checks to print (default 10)")
     add_json(show, "print JSON (all of the history)")
     show.set_defaults(func=_cmd_models_show)
     promote = verbs.add_parser("promote", help="make VERSION the champion (or --alias challenger); recorded in the history")

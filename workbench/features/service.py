@@ -14,7 +14,7 @@ from workbench.contracts import Side
 from workbench.errors import DataError, ParameterError
 from workbench.features.context import context_flags
 
-__all__ = ["BAD_SIDE", "ServiceFeatures", "bad_deviation"]
+__all__ = ["BAD_SIDE", "SUMMARY_FEATURES", "ServiceFeatures", "bad_deviation"]
 
 # --- model features ----------------------------------------------------------------------------
 
@@ -35,6 +35,11 @@ BAD_SIDE: dict[str, Side] = {
     "worst_z": Side.HIGH,
     "sustained_z": Side.HIGH,
 }
+
+
+#: Features that summarise the others (the worst deviation of any metric, now and over an hour):
+#: they move whenever any metric does, so a drift check looks at the metrics' own features.
+SUMMARY_FEATURES: tuple[str, ...] = ("worst_z", "sustained_z")
 
 
 def bad_deviation(values: pd.Series, side: Side | str) -> pd.Series:

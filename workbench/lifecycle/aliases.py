@@ -22,8 +22,6 @@ import getpass
 import socket
 from pathlib import Path
 
-import pandas as pd
-
 from workbench._util import exclusive_lock
 from workbench.config import Config
 from workbench.errors import DataError, ParameterError
@@ -33,6 +31,7 @@ from workbench.lifecycle.versions import (
     load_version,
     remove_version,
     service_folder,
+    verify_version,
 )
 
 __all__ = [
@@ -194,7 +193,7 @@ def rollback(config: Config, service: str, to: str | None = None, *, reason: str
         raise ParameterError(f"{service}: no earlier champion to roll back to (see workbench models show --service {service})")
     if target == current:
         raise ParameterError(f"{service}: {target} is already the champion")
-    load_version(config, service, target)  # refuse a damaged target before moving anything
+    verify_version(config, service, target)  # refuse a damaged target before moving anything (nothing unpickled)
     return record(
         config,
         service,
@@ -244,8 +243,10 @@ def load_champion(config: Config, service: str) -> tuple[object, dict]:
     return model, {**meta, "alias": CHAMPION}
 
 
-def protected_versions(config: Config, service: str, within: str | pd.Timedelta, now: pd.Timestamp | None = None) -> set[str]:
-    """Versions an alias points at, or pointed at within ``within`` (rollback targets)."""
+def protected_versions(config: Config, service: str, within, now=None) -> set[str]:
+    """Versions an alias points at, or pointed at within ``within`` (a duration; rollback targets)."""
+    import pandas as pd  # only here: rollback and promote never need it
+
     rows = history(config, service)
     now = now or pd.Timestamp.now(tz="UTC")
     keep = set(_fold(rows).values())

@@ -11,7 +11,8 @@ A check of one span (``DriftSettings.span`` of scored windows) asks three questi
 * **alert rate**: does the model flag more windows than its calibration promised? A one-sided
   binomial test of the flagged *episodes* (runs of adjacent flagged windows: one blip flags
   several windows, which are not independent trials) against the promised per-window rate;
-* **score shift**: has the raw-score distribution moved (the features' rule on score bins)?
+* **score shift**: has the raw-score distribution moved (the features' rule on score bins)? It
+  summarises the features, so it warns and never acts alone.
 
 ``alpha``, the family-wise false-alarm level of one check, is split (Bonferroni) over the
 features and the two other tests. The G-test discounts twice for what normal data does:
@@ -352,7 +353,9 @@ def check_drift(reference: DriftReference, X_current: pd.DataFrame, raw_current,
     # at 0 (tail probability capped at 1) that KS's continuous null mishandles, and KS knows neither
     # autocorrelation nor how normal days differ; one rule also makes every alarm mean the same.
     score_psi, score_p, score_eff = reference.score.test(raw)
-    score_shift = ScoreShift(score_psi, score_p, _status(score_psi, score_p, settings, alpha_each))
+    # The score summarises the features tested one by one above: its shift warns, never acts alone
+    # (on normal weekends it moved enough to act on its own, a retrain for nothing).
+    score_shift = ScoreShift(score_psi, score_p, min(_status(score_psi, score_p, settings, alpha_each), DriftStatus.WARN, key=list(DriftStatus).index))
     alert_rate = _alert_rate(hit, reference.alarm_rate, alpha_each)
 
     reasons = [_reason(r.feature, r.psi, r.p_value, r.n_eff, r.status, settings, alpha_each) for r in features.itertuples() if r.status != DriftStatus.OK]

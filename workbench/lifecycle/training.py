@@ -17,7 +17,7 @@ from workbench.contracts import Side
 from workbench.detect.forest import IsolationForestDetector
 from workbench.errors import DataError
 from workbench.features.context import remove_incidents, remove_planned
-from workbench.features.service import BAD_SIDE, ServiceFeatures
+from workbench.features.service import BAD_SIDE, SUMMARY_FEATURES, ServiceFeatures
 from workbench.lifecycle.drift import DriftReference, promised_alarm_rate
 from workbench.settings import ModelSettings
 
@@ -110,8 +110,10 @@ def train_service(
     )
     model.training_raw = detector.score_samples(X)
     # What drift checks compare later windows with (small; kept in the model and its card).
+    # Summary features only echo the metrics' own, and would count every shift twice.
+    profiled = X.drop(columns=[c for c in SUMMARY_FEATURES if c in X.columns])
     model.metadata["drift_reference"] = DriftReference.from_training(
-        X, model.training_raw, promised_alarm_rate(detector), span=drift_span
+        profiled, model.training_raw, promised_alarm_rate(detector), span=drift_span
     ).as_dict()
     return model
 

@@ -20,13 +20,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import joblib
-
 from workbench._util import atomic_dir, timestamped_id
 from workbench.config import Config
 from workbench.errors import DataError
 
-__all__ = ["MODEL_FILE", "code_version", "list_versions", "load_model", "load_version", "remove_version", "save_model", "service_folder"]
+__all__ = ["MODEL_FILE", "code_version", "list_versions", "load_model", "load_version", "remove_version", "save_model", "service_folder", "verify_version"]
 
 MODEL_FILE = "model.joblib"
 
@@ -53,6 +51,8 @@ def save_model(config: Config, model, metadata: dict) -> Path:
     """Store ``model`` with ``metadata`` as a new version; return its folder."""
     version = timestamped_id()
     target = service_folder(config, model.service) / version
+    import joblib  # here, not at import: listing and verifying versions stay cheap
+
     with atomic_dir(target) as tmp:
         joblib.dump(model, tmp / MODEL_FILE)
         digest = hashlib.sha256((tmp / MODEL_FILE).read_bytes()).hexdigest()
@@ -120,6 +120,8 @@ def load_version(config: Config, service: str, version: str | None = None, *, sh
             f"model version {chosen!r} of {service}: {path} does not match the checksum saved with it; "
             "the file was changed or damaged after it was saved, so it is not loaded"
         )
+    import joblib
+
     try:
         return joblib.load(io.BytesIO(data)), by_name[chosen]
     except (ModuleNotFoundError, AttributeError) as exc:
@@ -137,6 +139,26 @@ def remove_version(config: Config, service: str, version: str) -> None:
     hidden = folder.with_name(f".{version}.removing")
     folder.rename(hidden)
     shutil.rmtree(hidden, ignore_errors=True)
+
+
+def verify_version(config: Config, service: str, version: str, *, sha256: str | None = None) -> dict:
+    """``version``'s metadata once its file matches its checksum (and ``sha256``); nothing is unpickled.
+
+    Raises :class:`DataError` as :func:`load_version` does; cheap enough for a rollback to
+    check its target before moving an alias.
+    """
+    meta = {v["version"]: v for v in list_versions(config, service)}.get(version)
+    path = service_folder(config, service) / version / MODEL_FILE
+    if meta is None or not path.is_file():
+        raise DataError(f"no model version {version!r} for {service}")
+    if not meta.get("sha256") or (sha256 is not None and sha256 != meta["sha256"]):
+        raise DataError(f"model version {version!r} of {service} has no checksum, or another than was recorded; it is not used")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != meta["sha256"]:
+        raise DataError(
+            f"model version {version!r} of {service}: {path} does not match the checksum saved with it; "
+            "the file was changed or damaged after it was saved, so it is not loaded"
+        )
+    return meta
 
 
 def load_model(config: Config, service: str, version: str | None = None):

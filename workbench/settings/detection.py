@@ -66,7 +66,7 @@ class Rules(Strict):
 class ModelSettings(Strict):
     """The per-service Isolation Forest and how it is retrained (see ``workbench.detect.forest`` and ``workbench.lifecycle.training``)."""
 
-    n_estimators: Annotated[int, Field(ge=10, le=2000)] = 100
+    n_estimators: Annotated[int, Field(ge=10, le=2000)] = 200
     alarm_confidence: Annotated[float, Field(gt=0, lt=100)] = 75.0
     confidence_period: Duration = "7D"
     train_span: Duration = "30D"

@@ -37,6 +37,9 @@ class DriftSettings(Strict):
     alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
     #: While drift keeps acting, retrain early at most this often (the challenger needs new data to learn from).
     cooldown: PositiveDuration = "2D"
+    #: While drift acts, the challenger learns from this much history instead of ``model.train_span``,
+    #: so a new normal outweighs the old one after a week, not after half of the usual span.
+    train_span: PositiveDuration = "14D"
 
 
 class LifecycleSettings(Strict):

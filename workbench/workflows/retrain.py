@@ -7,8 +7,9 @@ once; different services run side by side):
 2. check drift of the champion over the last ``lifecycle.drift.span`` and log it;
 3. with ``when_due``, stop here unless a retrain is due under ``lifecycle.policy``
    (:mod:`workbench.lifecycle.schedule`: weekly, or early when drift acted, by default);
-4. train the challenger on the trailing ``model.train_span`` (incidents plus margin and
-   planned events left out) and save it as a new immutable version;
+4. train the challenger on the trailing ``model.train_span`` (``lifecycle.drift.train_span``
+   while drift acts; incidents plus margin and planned events left out) and save it as a
+   new immutable version;
 5. replay champion and challenger on the same windows and compare them paired
    (:mod:`workbench.evaluate.challenge`); no champion yet: the new model becomes it;
 6. append the decision to the history, promoted or not, with its figures.
@@ -130,10 +131,13 @@ def retrain_service(
                 result.verdict, result.reasons = "not_due", [why]
                 result.seconds = round(time.perf_counter() - began, 2)
                 return result
+        if (result.drift or {}).get("status") == "act":
+            # A new normal: learn from the shorter span so it outweighs the old one sooner (challenger and recipe alike).
+            config = config.model_copy(update={"model": config.model.model_copy(update={"train_span": config.lifecycle.drift.train_span})})
         model = train_latest(service, windows, incidents, events, config.model, config.lifecycle.drift.span)
         version = save_model(config, model, {**describe_model(model), "trained_by": by}).name
         result.challenger = version
-        extra = {"as_of": result.as_of, "trigger": result.trigger}
+        extra = {"as_of": result.as_of, "trigger": result.trigger, "train_span": config.model.train_span}
         if champion is None:
             result.verdict, result.champion = "first", version
             result.reasons = ["the service had no champion: the first model becomes it"]
