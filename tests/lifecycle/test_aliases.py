@@ -27,7 +27,12 @@ from workbench.lifecycle.aliases import (
     rollback,
     set_alias,
 )
-from workbench.lifecycle.versions import MODEL_FILE, list_versions, save_model, service_folder
+from workbench.lifecycle.versions import (
+    MODEL_FILE,
+    list_versions,
+    save_model,
+    service_folder,
+)
 
 BASE = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.timezone.utc)
 

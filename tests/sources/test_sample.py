@@ -12,8 +12,8 @@ from workbench.config import load_config
 from workbench.contracts import CANONICAL_METRICS, to_wide, validate_long
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
-from workbench.sources import load_metrics
 from workbench.settings import SampleSettings
+from workbench.sources import load_metrics
 from workbench.sources.sample import ensure_sample, generate, sample_path
 from workbench.sources.scenarios import INCIDENT_KINDS, sample_changes
 from workbench.workflows.sample import write_sample_labels

@@ -25,7 +25,6 @@ from workbench.lifecycle.training import score_windows
 from workbench.lifecycle.versions import MODEL_FILE, list_versions, service_folder
 from workbench.sources import load_service
 from workbench.sources.sample import ensure_sample
-from workbench.workflows.retrain import retrain
 
 SERVICES = ["checkout", "payments"]
 FIRST = "2026-09-29T00:00Z"  # four weeks into the 35-day sample
