@@ -291,3 +291,14 @@ def test_lengths_must_agree(gaussian):
     X, raw = gaussian_day(7)
     with pytest.raises(DataError, match="differ in length"):
         check_drift(gaussian, X, raw[:-1], np.zeros(len(X), bool), SETTINGS)
+
+
+def test_a_model_flagging_a_whole_day_acts_though_it_is_one_episode(gaussian):
+    X, raw = gaussian_day(13)
+    flooded = np.ones(len(X), bool)  # every window flagged: a single endless episode
+    check = check_drift(gaussian, X, raw, flooded, SETTINGS)
+    assert check.alert_rate.episodes == 1 and check.alert_rate.p_value > SETTINGS.alpha
+    assert check.alert_rate.status == DriftStatus.ACT and check.status == DriftStatus.ACT
+    quarter = np.zeros(len(X), bool)
+    quarter[: len(X) // 5] = True  # a fifth of the day: one long episode, below the flood share
+    assert check_drift(gaussian, X, raw, quarter, SETTINGS).alert_rate.status != DriftStatus.ACT

@@ -56,6 +56,8 @@ SPREAD_CONFIDENCE = 0.95
 #: The alert-rate test acts only when the observed rate is at least this many times the promise,
 #: so a tiny excess that a long span makes significant does not retrain a model.
 RATE_ACT_FACTOR = 2.0
+#: Flagged share of a span's windows that acts on its own (one long episode is still a flood).
+FLOOD_SHARE = 0.25
 #: Every test warns below this p-value (its own level, not family-wise).
 RATE_WARN_P = 0.05
 #: Half a count added to every bin (Jeffreys prior): an empty bin would make log(p / q) infinite.
@@ -378,7 +380,9 @@ def _alert_rate(hit: np.ndarray, promised: float, alpha_each: float) -> AlertRat
     episodes = int(np.sum(hit & ~np.concatenate([[False], hit[:-1]])))
     p = float(stats.binomtest(episodes, n, promised, alternative="greater").pvalue)
     observed = flagged / n
-    act = p < alpha_each and observed >= RATE_ACT_FACTOR * promised
+    # A stale model alarms without pause: one endless episode, which the episode count cannot
+    # see. A quarter of the span flagged is hundreds of times any promise, whatever the count.
+    act = (p < alpha_each or observed >= FLOOD_SHARE) and observed >= RATE_ACT_FACTOR * promised
     status = DriftStatus.ACT if act else DriftStatus.WARN if p < RATE_WARN_P else DriftStatus.OK
     return AlertRate(flagged, episodes, observed, promised, p, status)
 

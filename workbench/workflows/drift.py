@@ -20,7 +20,7 @@ from workbench.lifecycle.journal import append_row, read_rows
 from workbench.lifecycle.training import ServiceModel, model_matrix
 from workbench.lifecycle.versions import service_folder
 
-__all__ = ["DRIFT_LOG", "check_service_drift", "drift_log", "drift_table"]
+__all__ = ["DRIFT_LOG", "check_service_drift", "drift_log", "drift_table", "excluded_windows"]
 
 DRIFT_LOG = "drift.jsonl"
 #: History before the checked span that trend and sustained features look back on.
@@ -77,7 +77,7 @@ def check_service_drift(
         recent = windows[(windows.index >= at - span - CONTEXT) & (windows.index < at)]
         events = events[events["service"].isin([service, "*"])]
         X = model_matrix(champion.features.transform(recent, events=events)).loc[lambda f: f.index >= at - span]
-        X = X[~_excluded(config, service, X.index, events)]
+        X = X[~excluded_windows(config, service, X.index, events)]
         valid = X.notna().all(axis=1)
         raw = pd.Series(float("nan"), index=X.index)
         if valid.any():
@@ -92,7 +92,7 @@ def check_service_drift(
     return row
 
 
-def _excluded(config: Config, service: str, index: pd.DatetimeIndex, events: pd.DataFrame) -> pd.Series:
+def excluded_windows(config: Config, service: str, index: pd.DatetimeIndex, events: pd.DataFrame) -> pd.Series:
     """Windows inside a labelled incident of ``service`` or a planned event (campaign, maintenance)."""
     width = pd.Timedelta(config.window)
     out = pd.Series(False, index=index)
