@@ -164,7 +164,7 @@ def stationary_drift(config) -> dict[str, int]:
         reference = DriftReference.from_dict(model.metadata["drift_reference"])
         X_all = model_matrix(model.features.transform(windows, events=events))
         # Left out as the workflow's check leaves them out: labelled incidents and planned events.
-        inside = excluded_windows(config, service, X_all.index, events[events["service"].isin([service, "*"])])
+        inside = excluded_windows(config, service, X_all.index, events[events["service"].isin([service, "*"])], incidents)
         acts = 0
         for day in pd.date_range(cut, windows.index[-1].floor("1D"), freq="1D")[:30]:
             span = (X_all.index >= day) & (X_all.index < day + pd.Timedelta("1D")) & ~inside

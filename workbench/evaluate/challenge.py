@@ -40,12 +40,12 @@ from workbench.evaluate.paired import (
 )
 from workbench.evaluate.replay import hybrid_alerts
 from workbench.features.context import context_flags
+from workbench.features.service import FEATURE_CONTEXT
 from workbench.lifecycle.training import ServiceModel, score_rolling, score_windows
 
 __all__ = ["Challenge", "challenge", "compared_span", "earlier_recall"]
 
-#: History before the span that the model's trend and sustained features look back on.
-CONTEXT = pd.Timedelta(hours=6)
+CONTEXT = FEATURE_CONTEXT
 
 
 @dataclass

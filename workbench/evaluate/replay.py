@@ -21,6 +21,7 @@ from workbench.detect.base import model_verdicts
 from workbench.detect.explain import Explainer, format_top
 from workbench.detect.rules import RuleSet
 from workbench.features.context import context_flags
+from workbench.features.service import FEATURE_CONTEXT
 from workbench.features.windows import to_windows
 from workbench.lifecycle.training import ServiceModel, model_matrix, score_rolling
 
@@ -126,7 +127,7 @@ def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> tuple[p
         model = run.model_at(worst)
         if model is None:
             continue
-        context = run.windows.loc[worst - pd.Timedelta(hours=6) : worst]
+        context = run.windows.loc[worst - FEATURE_CONTEXT : worst]
         X = model_matrix(model.features.transform(context, events=run.events)).loc[[worst]]
         explainer = explainers.setdefault(id(model), Explainer(model.detector, list(X.columns)))
         alerts.at[i, "top_features"] = format_top(explainer.top(X, k)[0])

@@ -14,7 +14,7 @@ from workbench.contracts import Side
 from workbench.errors import DataError, ParameterError
 from workbench.features.context import context_flags
 
-__all__ = ["BAD_SIDE", "SUMMARY_FEATURES", "ServiceFeatures", "bad_deviation"]
+__all__ = ["BAD_SIDE", "FEATURE_CONTEXT", "SUMMARY_FEATURES", "ServiceFeatures", "bad_deviation"]
 
 # --- model features ----------------------------------------------------------------------------
 
@@ -36,6 +36,10 @@ BAD_SIDE: dict[str, Side] = {
     "sustained_z": Side.HIGH,
 }
 
+
+#: History a window's features look back on (trends, the sustained deviation): transform at least
+#: this much before the first window that needs features.
+FEATURE_CONTEXT = pd.Timedelta(hours=6)
 
 #: Features that summarise the others (the worst deviation of any metric, now and over an hour):
 #: they move whenever any metric does, so a drift check looks at the metrics' own features.

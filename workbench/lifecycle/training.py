@@ -17,7 +17,12 @@ from workbench.contracts import Side
 from workbench.detect.forest import IsolationForestDetector
 from workbench.errors import DataError
 from workbench.features.context import remove_incidents, remove_planned
-from workbench.features.service import BAD_SIDE, SUMMARY_FEATURES, ServiceFeatures
+from workbench.features.service import (
+    BAD_SIDE,
+    FEATURE_CONTEXT,
+    SUMMARY_FEATURES,
+    ServiceFeatures,
+)
 from workbench.lifecycle.drift import DriftReference, promised_alarm_rate
 from workbench.settings import ModelSettings
 
@@ -240,7 +245,7 @@ def score_rolling(
         model = train_service(service, past, known, events, settings)
         models.append(model)
         # Transform with history before the period, so trend features have their past.
-        context = windows[(windows.index >= cut - pd.Timedelta(hours=6)) & (windows.index < cut + step)]
+        context = windows[(windows.index >= cut - FEATURE_CONTEXT) & (windows.index < cut + step)]
         period = score_windows(model, context, events).loc[cut : cut + step - pd.Timedelta("1ns")]
         scores.loc[period.index] = period
         cut += step

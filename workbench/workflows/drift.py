@@ -9,10 +9,12 @@ an incident or a campaign is not a new normal. Every check is appended to
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from workbench.config import Config
 from workbench.features.context import context_flags
+from workbench.features.service import FEATURE_CONTEXT
 from workbench.labels.incidents import read_incidents
 from workbench.lifecycle.aliases import service_lock
 from workbench.lifecycle.drift import DriftReference, check_drift
@@ -23,8 +25,7 @@ from workbench.lifecycle.versions import service_folder
 __all__ = ["DRIFT_LOG", "check_service_drift", "drift_log", "drift_table", "excluded_windows"]
 
 DRIFT_LOG = "drift.jsonl"
-#: History before the checked span that trend and sustained features look back on.
-CONTEXT = pd.Timedelta(hours=6)
+CONTEXT = FEATURE_CONTEXT
 
 
 def drift_log(config: Config, service: str) -> list[dict]:
@@ -62,10 +63,12 @@ def check_service_drift(
     *,
     version: str | None = None,
     log: bool = True,
+    incidents: pd.DataFrame | None = None,
 ) -> dict:
     """Check ``champion`` on the span of ``windows`` before ``at``; log and return the check as a dict.
 
-    A champion trained before drift profiles existed gets status ``unknown`` (nothing acts).
+    ``incidents``: the incident log the caller already read (default: read it). A champion
+    trained before drift profiles existed gets status ``unknown`` (nothing acts).
     """
     at = pd.Timestamp(at)
     span = pd.Timedelta(config.lifecycle.drift.span)
@@ -77,7 +80,7 @@ def check_service_drift(
         recent = windows[(windows.index >= at - span - CONTEXT) & (windows.index < at)]
         events = events[events["service"].isin([service, "*"])]
         X = model_matrix(champion.features.transform(recent, events=events)).loc[lambda f: f.index >= at - span]
-        X = X[~excluded_windows(config, service, X.index, events)]
+        X = X[~excluded_windows(config, service, X.index, events, incidents)]
         valid = X.notna().all(axis=1)
         raw = pd.Series(float("nan"), index=X.index)
         if valid.any():
@@ -92,11 +95,17 @@ def check_service_drift(
     return row
 
 
-def excluded_windows(config: Config, service: str, index: pd.DatetimeIndex, events: pd.DataFrame) -> pd.Series:
-    """Windows inside a labelled incident of ``service`` or a planned event (campaign, maintenance)."""
+def excluded_windows(
+    config: Config, service: str, index: pd.DatetimeIndex, events: pd.DataFrame, incidents: pd.DataFrame | None = None
+) -> np.ndarray:
+    """True for windows inside a labelled incident of ``service`` or a planned event (campaign, maintenance).
+
+    ``incidents`` defaults to the configured incident log, read here.
+    """
     width = pd.Timedelta(config.window)
     out = pd.Series(False, index=index)
-    incidents = read_incidents(config.path("incidents"))
+    if incidents is None:
+        incidents = read_incidents(config.path("incidents"))
     for inc in incidents[incidents["service"] == service].itertuples():
         out |= (index + width > inc.start) & (index < inc.end)
     flags = context_flags(index, events, config.window)

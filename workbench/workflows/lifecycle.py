@@ -26,6 +26,7 @@ from workbench.errors import DataError
 from workbench.evaluate.events import event_metrics
 from workbench.evaluate.replay import hybrid_alerts
 from workbench.features.context import context_flags
+from workbench.features.service import FEATURE_CONTEXT
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.lifecycle.aliases import history, load_champion
@@ -38,8 +39,7 @@ from workbench.workflows.retrain import RetrainResult, retrain_service
 
 __all__ = ["LifecycleReplay", "replay_lifecycle"]
 
-#: History before a scored day that trend and sustained features look back on.
-CONTEXT = pd.Timedelta(hours=6)
+CONTEXT = FEATURE_CONTEXT
 
 
 @dataclass

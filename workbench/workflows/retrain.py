@@ -123,7 +123,7 @@ def retrain_service(
         champion = load_alias(config, service, CHAMPION)[0] if seen else None
         result = RetrainResult(service, str(windows.index[-1] + width), "", "asked", previous_champion=seen, champion=seen)
         if champion is not None:
-            result.drift = check_service_drift(config, service, champion, windows, events, at=windows.index[-1] + width, version=seen)
+            result.drift = check_service_drift(config, service, champion, windows, events, at=windows.index[-1] + width, version=seen, incidents=incidents)
         if when_due:
             due, why = retrain_due(history(config, service), seen is not None, at, config.model.retrain_every, result.drift, config.lifecycle.policy, config.lifecycle.drift.cooldown)
             result.trigger = why

@@ -40,6 +40,7 @@ from workbench.detect.explain import Explainer, format_top
 from workbench.detect.rules import RuleSet
 from workbench.errors import DataError, DeliveryError, ParameterError, WorkbenchError
 from workbench.features.context import context_flags
+from workbench.features.service import FEATURE_CONTEXT
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events
 from workbench.lifecycle.aliases import load_champion
@@ -50,7 +51,7 @@ __all__ = ["CycleResult", "ScoreResult", "score"]
 
 #: History loaded before the first window to score: the model's trend and sustained features
 #: look back a few hours; a ``drop_pct`` rule compares with the same minute a week earlier.
-CONTEXT = pd.Timedelta(hours=6)  # at least routing.min_windows too (see _cycle)
+CONTEXT = FEATURE_CONTEXT  # at least routing.min_windows too (see _cycle)
 WEEK = pd.Timedelta(days=7)
 _COUNTERS = {"trigger": "opened", "update": "updated", "resolve": "resolved"}
 
@@ -154,7 +155,7 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     explainer: dict = {}
 
     def explain(window: pd.Timestamp) -> str:
-        context = windows.loc[window - pd.Timedelta(hours=6) : window]
+        context = windows.loc[window - FEATURE_CONTEXT : window]
         X = model_matrix(model.features.transform(context, events=events_calendar)).loc[[window]]
         if "e" not in explainer:
             explainer["e"] = Explainer(model.detector, list(X.columns))
