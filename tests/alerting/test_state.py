@@ -71,3 +71,30 @@ def test_a_corrupt_state_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"not a database at all" * 100)
     with pytest.raises(StoreError, match="move the file aside"):
         AlertState(path)
+
+
+def check_window_scores(state) -> None:
+    """Per-window scores: stored by role, a rescore replaces its row, NaN stays NaN, ranges and forgetting."""
+    w = [T + i * pd.Timedelta("15min") for i in range(4)]
+    with state.transaction():
+        state.save_scores("checkout", [(w[0], "champion", "v1", 12.5), (w[0], "challenger", "v2", float("nan")), (w[1], "champion", "v1", 99.0)])
+        state.save_scores("payments", [(w[0], "champion", "p1", 1.0)])
+    with state.transaction():
+        state.save_scores("checkout", [(w[1], "champion", "v1b", 50.0), (w[3], "challenger", "v2", 7.0)])
+    got = state.window_scores("checkout")
+    assert got["window"].tolist() == [w[0], w[0], w[1], w[3]] and str(got["window"].dt.tz) == "UTC"
+    assert got["role"].tolist() == ["challenger", "champion", "champion", "challenger"]
+    assert got["version"].tolist() == ["v2", "v1", "v1b", "v2"]
+    assert got["confidence"].isna().tolist() == [True, False, False, False] and got["confidence"].iloc[2] == 50.0
+    assert state.window_scores("checkout", w[1], w[3])["window"].tolist() == [w[1]]
+    assert state.window_scores("nobody").empty
+    with pytest.raises(RuntimeError), state.transaction():
+        state.save_scores("checkout", [(w[2], "champion", "v1", 3.0)])
+        raise RuntimeError("killed mid-cycle")
+    assert w[2] not in set(state.window_scores("checkout")["window"])
+    assert state.forget_scores(w[1]) == 3
+    assert state.window_scores("checkout")["window"].tolist() == [w[1], w[3]]
+
+
+def test_window_scores(state):
+    check_window_scores(state)

@@ -31,7 +31,7 @@ def episode(key="k1", status="open", **extra):
 @pytest.fixture()
 def state(postgres):
     with PostgresAlertState(postgres.dsn) as s:
-        s._run("TRUNCATE scored, episodes, outbox")
+        s._run("TRUNCATE scored, episodes, outbox, window_scores")
         yield s
 
 
@@ -65,6 +65,12 @@ def test_dead_letters_and_retry(state):
     with state.transaction():
         state.finish(row["id"], "dead", T, 1, "HTTP 400")
     assert state.dead_episodes("pd") == {"k1"} and state.retry_dead() == 1 and len(state.pending("pd")) == 1
+
+
+def test_window_scores_behave_as_in_sqlite(state):
+    from alerting.test_state import check_window_scores
+
+    check_window_scores(state)
 
 
 def test_an_unreachable_database_is_a_store_error():

@@ -11,7 +11,12 @@ from conftest import make_project
 
 from workbench.config import load_config
 from workbench.errors import DataError
-from workbench.evaluate.challenge import _with_earlier, challenge, compared_span
+from workbench.evaluate.challenge import (
+    _with_earlier,
+    challenge,
+    compared_span,
+    live_pairs,
+)
 from workbench.evaluate.paired import Verdict
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
@@ -91,3 +96,41 @@ def test_too_little_history_before_the_span_is_a_clear_error(data):
     short = windows[windows.index >= pd.Timestamp("2026-09-10T00:00Z")]
     with pytest.raises(DataError, match="history before that"):
         challenge(config, "payments", champion, samples, short, incidents, events, AT)
+
+
+def scores_table(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["window", "role", "version", "confidence"])
+    frame["window"] = pd.to_datetime(frame["window"], utc=True)
+    return frame
+
+
+def test_live_pairs_keep_only_windows_scored_by_this_champion_and_a_challenger():
+    t = [f"2026-10-01T00:{m:02d}Z" for m in (0, 15, 30, 45)]
+    table = scores_table([
+        (t[0], "champion", "v1", 10.0), (t[0], "challenger", "c1", 20.0),
+        (t[1], "champion", "v1", float("nan")), (t[1], "challenger", "c2", 30.0),  # no verdict is still a pair
+        (t[2], "champion", "v0", 10.0), (t[2], "challenger", "c2", 40.0),  # another champion's window
+        (t[3], "champion", "v1", 50.0),  # no shadow score
+    ])
+    pairs = live_pairs(table, "v1")
+    assert pairs.index.tolist() == pd.to_datetime(t[:2], utc=True).tolist()
+    assert pairs["challenger"].tolist() == [20.0, 30.0] and pairs["challenger_version"].tolist() == ["c1", "c2"]
+    assert pairs["champion"].iloc[0] == 10.0 and pd.isna(pairs["champion"].iloc[1])
+    assert live_pairs(table, "nobody").empty and live_pairs(scores_table([]), "v1").empty
+
+
+def test_live_scores_replace_the_replay_on_their_windows(data):
+    config, samples, windows, incidents, events, before, champion = data
+    replayed = challenge(config, "payments", champion, samples, windows, incidents, events, AT, challenger=champion)
+    assert replayed.live_windows == 0
+    # The last three days scored live: the champion as replayed, the shadow challenger sure of an anomaly everywhere.
+    last = replayed.confidence.index[replayed.confidence.index >= AT - pd.Timedelta("3D")]
+    live = pd.DataFrame({"champion": replayed.confidence.loc[last, "champion"], "challenger": 100.0}, index=last)
+    result = challenge(config, "payments", champion, samples, windows, incidents, events, AT, challenger=champion, live=live)
+    assert result.live_windows == len(last) == 3 * 96
+    assert (result.confidence.loc[last, "challenger"] == 100.0).all()
+    earlier = result.confidence.index < last[0]
+    pd.testing.assert_frame_equal(result.confidence[earlier], replayed.confidence[earlier])
+    # A challenger that alarms for three days straight costs more: it is not promoted.
+    assert result.comparison.challenger.cost > replayed.comparison.challenger.cost
+    assert result.comparison.verdict != Verdict.PROMOTE

@@ -235,3 +235,40 @@ def test_while_drift_acts_the_challenger_learns_from_the_shorter_span(project, m
     assert row["train_span"] == config.lifecycle.drift.train_span == "14D" and row["trigger"] == out[0]["trigger"]
     card = {v["version"]: v for v in list_versions(config, "checkout")}[out[0]["challenger"] or out[0]["champion"]]["card"]
     assert pd.Timestamp(card["trained_from"]) >= pd.Timestamp(LATER) - pd.Timedelta("14D") - pd.Timedelta("15min")
+
+
+def add_challenger(config, service: str, before: str) -> str:
+    """The recipe trained on the data before ``before`` with another seed, made the challenger (as a keep verdict would)."""
+    from workbench.labels.incidents import read_incidents
+    from workbench.lifecycle.aliases import CHALLENGER, set_alias
+    from workbench.lifecycle.training import describe_model, train_latest
+    from workbench.lifecycle.versions import save_model
+
+    windows = to_windows(load_service(config, service, end=before), config.window, config.max_fill)
+    settings = config.model.model_copy(update={"random_state": 5})
+    model = train_latest(service, windows, read_incidents(config.path("incidents")), read_events(config.path("events")), settings)
+    version = save_model(config, model, describe_model(model)).name
+    set_alias(config, service, CHALLENGER, version, reason="test", action="challenger")
+    return version
+
+
+def test_retrain_compares_on_the_live_shadow_scores_where_they_exist(project, capsys):
+    config = load_config(project)
+    add_challenger(config, "checkout", FIRST)
+    # A week of the live loop: the champion pages, the challenger scores in the shadow.
+    assert main(["--config", str(project), "score", "--services", "checkout", "--from", FIRST, "--to", LATER]) == 0
+    out = run_json(capsys, "--config", str(project), "retrain", "--services", "checkout", "--at", LATER, "--json")[0]
+    assert out["figures"]["live_windows"] == 7 * 96 and out["figures"]["compared_windows"] == 14 * 96
+    assert f"{7 * 96} of the {14 * 96} compared windows are live scores" in " ".join(out["reasons"])
+    assert history(config, "checkout")[-1]["figures"]["live_windows"] == 7 * 96
+
+
+def test_an_unreadable_alert_state_leaves_the_replay_alone_and_says_so(project, capsys):
+    config = load_config(project)
+    path = config.root / config.alerting.state
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database" * 100)
+    out = run_json(capsys, "--config", str(project), "retrain", "--services", "checkout", "--at", LATER, "--json")[0]
+    assert out["verdict"] in ("promote", "keep", "not_enough_evidence") and out["figures"]["live_windows"] == 0
+    assert any("could not be read" in r and "replay alone" in r for r in out["reasons"])
+    assert path.read_bytes() == b"not a database" * 100  # left for a person to look at

@@ -582,3 +582,63 @@ def test_sigkill_at_random_moments_changes_nothing(trained, tmp_path):
     assert len(box) == len(outbox(clean)), "a killed cycle left extra outbox rows"
     with AlertState(state_path(crashed)) as state:
         assert state.last_scored("checkout") == pd.Timestamp(WEEK[1], tz="UTC") - pd.Timedelta(clean.window)
+
+
+# -- 7. the challenger scores in the shadow ----------------------------------------------------
+def add_challenger(config, trained_before: str, seed: int = 1) -> str:
+    """Train checkout's recipe on the data before ``trained_before`` (another seed) and make it the challenger."""
+    from workbench.features.windows import to_windows
+    from workbench.labels.incidents import read_events, read_incidents
+    from workbench.lifecycle.aliases import CHALLENGER, set_alias
+    from workbench.lifecycle.training import describe_model, train_latest
+    from workbench.lifecycle.versions import save_model
+    from workbench.sources import load_service
+
+    windows = to_windows(load_service(config, "checkout", end=trained_before), config.window, config.max_fill)
+    settings = config.model.model_copy(update={"random_state": seed})
+    model = train_latest("checkout", windows, read_incidents(config.path("incidents")), read_events(config.path("events")), settings)
+    version = save_model(config, model, describe_model(model)).name
+    set_alias(config, "checkout", CHALLENGER, version, reason="test", action="challenger")
+    return version
+
+
+def stored_scores(config):
+    with AlertState(state_path(config)) as state:
+        return state.window_scores("checkout")
+
+
+def test_a_challenger_shadow_scores_every_window_and_never_pages(config, clean_week):
+    version = add_challenger(config, "2026-09-20")
+    champion = list_versions(config, "checkout")[0]["version"]
+    result = score(config, ["checkout"], start=WEEK[0], end=WEEK[1])
+    cycle = result.services[0]
+    assert (cycle.challenger, cycle.shadow, cycle.model) == (version, "ok", "ok") and not result.degraded
+    assert_same_as_clean(config, clean_week)  # the champion alone decides what pages
+    scores = stored_scores(config)
+    per_role = scores.groupby("role")["window"].nunique()
+    assert per_role["champion"] == per_role["challenger"] == cycle.windows == 7 * 96
+    assert set(scores[scores["role"] == "champion"]["version"]) == {champion}
+    assert set(scores[scores["role"] == "challenger"]["version"]) == {version}
+    shadow = scores[scores["role"] == "challenger"].set_index("window")["confidence"]
+    ours = scores[scores["role"] == "champion"].set_index("window")["confidence"]
+    assert shadow.notna().mean() > 0.9 and not shadow.equals(ours)  # another model, scored for real
+
+
+def test_a_challenger_never_shadow_scores_windows_it_trained_on(config):
+    add_challenger(config, "2026-09-24")
+    score(config, ["checkout"], start=WEEK[0], end=WEEK[1])
+    scores = stored_scores(config)
+    shadow = scores[scores["role"] == "challenger"]["window"]
+    assert shadow.min() == pd.Timestamp("2026-09-24T00:00Z") and len(shadow) == 4 * 96  # from the end of its training data on
+    assert (scores["role"] == "champion").sum() == 7 * 96
+
+
+def test_a_damaged_challenger_costs_its_evidence_only(config, clean_week, capsys):
+    version = add_challenger(config, "2026-09-20")
+    path = config.path("models") / "checkout" / version / MODEL_FILE
+    path.write_bytes(path.read_bytes()[:100])
+    rc, out, err = run_cli(capsys, "--config", str(config.root / "workbench.yaml"), "score", "--services", "checkout", "--from", WEEK[0], "--to", WEEK[1])
+    assert rc == 0, err  # not degraded: the champion paged as ever
+    assert f"challenger {version} shadow skipped" in out and "could not shadow-score" in err and "checksum" in err
+    assert_same_as_clean(config, clean_week)
+    assert set(stored_scores(config)["role"]) == {"champion"}

@@ -1,4 +1,5 @@
-"""The live loop's durable state: which windows were scored, the episodes, and the outbox.
+"""The live loop's durable state: which windows were scored, the episodes, the outbox, and
+the models' per-window scores (the champion's and the challenger's shadow scores).
 
 One SQLite file (``alerting.state``, under ``data/`` by default; the same tables in PostgreSQL
 when the store is PostgreSQL, :mod:`workbench.alerting.state_postgres`), in WAL mode so a reader
@@ -85,6 +86,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sink, state, id);
+-- Each scored window's model confidence, by role: the champion's (what paged) and the
+-- challenger's shadow score (what would have), so a retrain can compare them on live windows.
+CREATE TABLE IF NOT EXISTS window_scores (
+    service TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('champion', 'challenger')),
+    version TEXT NOT NULL,
+    confidence REAL,
+    PRIMARY KEY (service, window_start, role)
+);
 """
 
 
@@ -231,6 +242,32 @@ class AlertState:
         for key in ("opened", "last_alert", "resolved", "updated"):
             out[key] = pd.Timestamp(out[key]) if out[key] else None
         return out
+
+    # -- per-window model scores (champion and shadow challenger) ------------------------
+    def save_scores(self, service: str, rows: list[tuple[pd.Timestamp, str, str, float | None]]) -> None:
+        """Store ``(window, role, version, confidence)`` rows; a rescored window replaces its row."""
+        self._many(
+            "INSERT INTO window_scores (service, window_start, role, version, confidence) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (service, window_start, role) DO UPDATE SET version = excluded.version, confidence = excluded.confidence",
+            [(service, _iso(w), role, version, None if pd.isna(c) else float(c)) for w, role, version, c in rows],
+        )
+
+    def window_scores(self, service: str, start=None, end=None) -> pd.DataFrame:
+        """``service``'s stored scores in ``[start, end)``: columns window (UTC), role, version, confidence (0-100; NaN = none)."""
+        sql, args = "SELECT window_start, role, version, confidence FROM window_scores WHERE service = ?", [service]
+        if start is not None:
+            sql, args = sql + " AND window_start >= ?", [*args, _iso(start)]
+        if end is not None:
+            sql, args = sql + " AND window_start < ?", [*args, _iso(end)]
+        rows = [dict(r) for r in self._run(sql + " ORDER BY window_start, role", args)]
+        out = pd.DataFrame(rows, columns=["window_start", "role", "version", "confidence"]).rename(columns={"window_start": "window"})
+        out["window"] = pd.to_datetime(out["window"], utc=True, format="ISO8601")
+        out["confidence"] = out["confidence"].astype(float)
+        return out
+
+    def forget_scores(self, before: pd.Timestamp) -> int:
+        """Drop stored scores of windows before ``before``; returns how many rows went."""
+        return self._run("DELETE FROM window_scores WHERE window_start < ?", (_iso(before),)).rowcount
 
     # -- the outbox -----------------------------------------------------------------------
     def enqueue(self, sinks: list[str], episode: str, event: str, payload: dict, created: pd.Timestamp) -> None:

@@ -30,7 +30,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     else:
         for c in result.services:
             span = f"{c.windows} windows ({c.first} to {c.last})" if c.windows else "nothing new to score"
-            print(f"{c.service}: {span}; opened {c.opened}, updated {c.updated}, resolved {c.resolved}; model {c.model}")
+            shadow = f"; challenger {c.challenger} shadow {c.shadow}" if c.challenger and c.windows else ""
+            print(f"{c.service}: {span}; opened {c.opened}, updated {c.updated}, resolved {c.resolved}; model {c.model}{shadow}")
         delivered = ", ".join(f"{k} {v}" for k, v in result.delivery.delivered.items()) or "none"
         print(f"delivered: {delivered}" + (" (dry run: nothing written)" if result.dry_run else ""))
         for kind in ("retried", "dead", "skipped"):
@@ -39,6 +40,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
                 print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for sink, reason in result.refresh_errors.items():
         print(f"warning: {sink} could not re-assert the open episodes: {reason}", file=sys.stderr)
+    for c in result.services:
+        if c.shadow.startswith("skipped"):
+            print(f"warning: {c.service}: the challenger {c.challenger} could not shadow-score ({c.shadow}); "
+                  "the champion's alerts are unaffected", file=sys.stderr)
     if result.degraded:
         print("degraded: the model was skipped for " + ", ".join(c.service for c in result.services if c.degraded)
               + " (the rules still paged)", file=sys.stderr)

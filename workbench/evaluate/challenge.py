@@ -11,6 +11,12 @@ conservative, never flattered. Both sides get the same critical rules, planned e
 and routing; only the model differs. :func:`~workbench.evaluate.paired.compare_paired`
 then gives the verdict.
 
+Where the live loop has already scored windows of the span with this champion and, in
+the shadow, with a challenger (the previous challenger: the same recipe, trained before
+those windows), those **live scores replace the replay** on both sides (:func:`live_pairs`):
+live evidence is what the models really did on the data as it arrived, gaps and late
+samples included.
+
 A fortnight holds one or two incidents of a service, too few to tell whether a challenger
 has gone blind. So recall is also checked on every **earlier** labelled incident of the
 service (before the span): labelled incidents are always left out of training (with a
@@ -43,7 +49,7 @@ from workbench.features.context import context_flags
 from workbench.features.service import FEATURE_CONTEXT
 from workbench.lifecycle.training import ServiceModel, score_rolling, score_windows
 
-__all__ = ["Challenge", "challenge", "compared_span", "earlier_recall"]
+__all__ = ["Challenge", "challenge", "compared_span", "earlier_recall", "live_pairs"]
 
 CONTEXT = FEATURE_CONTEXT
 
@@ -60,6 +66,34 @@ class Challenge:
     comparison: PairedComparison
     #: Earlier incidents: id, start, and per side whether it was caught and the minutes to detect.
     earlier: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Windows of the span whose scores are the live loop's (champion and shadow challenger), not the replay's.
+    live_windows: int = 0
+
+
+def live_pairs(scores: pd.DataFrame, champion: str) -> pd.DataFrame:
+    """The windows the live loop scored with version ``champion`` and with a shadow challenger.
+
+    Parameters
+    ----------
+    scores
+        The alert state's stored scores (:meth:`~workbench.alerting.state.AlertState.window_scores`):
+        window, role, version, confidence.
+    champion
+        The champion being compared: windows scored by another champion are not its evidence.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by window (UTC), columns ``champion`` and ``challenger`` (confidence 0-100;
+        NaN = that side had no verdict) and ``challenger_version``.
+    """
+    ours = scores[(scores["role"] == "champion") & (scores["version"] == champion)].set_index("window")
+    shadow = scores[scores["role"] == "challenger"].set_index("window")
+    both = ours.index.intersection(shadow.index).sort_values()
+    return pd.DataFrame(
+        {"champion": ours.loc[both, "confidence"], "challenger": shadow.loc[both, "confidence"], "challenger_version": shadow.loc[both, "version"]},
+        index=both,
+    )
 
 
 def compared_span(config: Config, windows: pd.DataFrame, at: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -81,6 +115,7 @@ def challenge(
     *,
     challenger: ServiceModel | None = None,
     deployable: ServiceModel | None = None,
+    live: pd.DataFrame | None = None,
     seed: int = 0,
 ) -> Challenge:
     """Replay the champion and the challenger's recipe (or a fitted ``challenger``) over the same span.
@@ -98,6 +133,9 @@ def challenge(
     deployable
         The challenger that would be promoted, for the recall check on earlier incidents
         (default ``challenger``; with neither, earlier incidents are not checked).
+    live
+        The live loop's paired scores (:func:`live_pairs`); on the span's windows they
+        replace both sides' replayed confidence.
 
     Raises
     ------
@@ -120,6 +158,10 @@ def challenge(
         sides["challenger"] = rolled["confidence"].reindex(span)
     else:
         sides["challenger"] = score_windows(challenger, context, events)["confidence"].reindex(span)
+    on = span.intersection(live.index) if live is not None else span[:0]
+    if len(on):
+        for name in sides:
+            sides[name].loc[on] = live.loc[on, name].to_numpy(float)
     critical = RuleSet.from_config(config.rules.critical).fit().verdicts(samples, config.window)
     flags = context_flags(span, events, config.window)
     planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
@@ -131,7 +173,7 @@ def challenge(
     if deployable is not None:
         earlier = earlier_recall(config, service, {"champion": champion, "challenger": deployable}, windows, critical, mine[mine["start"] < start], events)
         comparison = _with_earlier(comparison, earlier, config)
-    return Challenge(service, start, end, pd.DataFrame(sides), alerts, comparison, earlier)
+    return Challenge(service, start, end, pd.DataFrame(sides), alerts, comparison, earlier, len(on))
 
 
 def earlier_recall(

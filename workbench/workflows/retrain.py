@@ -11,7 +11,9 @@ once; different services run side by side):
    while drift acts; incidents plus margin and planned events left out) and save it as a
    new immutable version;
 5. replay champion and challenger on the same windows and compare them paired
-   (:mod:`workbench.evaluate.challenge`); no champion yet: the new model becomes it;
+   (:mod:`workbench.evaluate.challenge`), with the live loop's scores (the champion's and the
+   previous challenger's shadow scores) in place of the replay wherever they exist; no
+   champion yet: the new model becomes it;
 6. append the decision to the history, promoted or not, with its figures.
 
 A run killed before step 6 leaves the aliases and the history as they were (at most an
@@ -26,8 +28,10 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from workbench._util import parse_time, timestamped_id, try_lock
+from workbench.alerting.state import open_alert_state
 from workbench.config import Config
-from workbench.evaluate.challenge import challenge, compared_span
+from workbench.errors import StoreError
+from workbench.evaluate.challenge import challenge, compared_span, live_pairs
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.lifecycle.aliases import (
@@ -147,9 +151,13 @@ def retrain_service(
             record(config, service, action=result.verdict, moves={CHALLENGER: version}, reason=short, by=by, expect={CHAMPION: seen}, extra=extra)
             result.challenger = version
         else:
-            contest = challenge(config, service, champion, samples, windows, incidents, events, at, deployable=model)
+            live, why_not = _live_scores(config, service, seen, *compared_span(config, windows, at))
+            contest = challenge(config, service, champion, samples, windows, incidents, events, at, deployable=model, live=live)
             comparison = contest.comparison
             result.verdict, result.reasons, result.figures = str(comparison.verdict), list(comparison.reasons), comparison.as_dict()
+            span = len(contest.confidence)
+            result.reasons.append(why_not or f"{contest.live_windows} of the {span} compared windows are live scores (champion and shadow challenger), the rest a replay")
+            result.figures["live_windows"], result.figures["compared_windows"] = contest.live_windows, span
             result.figures["earlier_incidents"] = contest.earlier.assign(start=contest.earlier["start"].astype(str)).to_dict("records") if len(contest.earlier) else []
             promote = result.verdict == "promote"
             moves = {CHAMPION: version, CHALLENGER: None} if promote else {CHALLENGER: version}
@@ -160,6 +168,22 @@ def retrain_service(
                    by=by, expect={CHAMPION: seen}, extra=extra)
     result.seconds = round(time.perf_counter() - began, 2)
     return result
+
+
+def _live_scores(config: Config, service: str, champion: str, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
+    """The live loop's paired scores of ``champion`` and a shadow challenger in ``[start, end)``.
+
+    Returns the pairs (``None`` when there are none) and, when the alert state could not be
+    read, why: the comparison then rests on the replay alone and the verdict says so.
+    """
+    if config.store.kind != "postgres" and not (config.root / config.alerting.state).exists():
+        return None, ""  # the live loop never ran here
+    try:
+        with open_alert_state(config) as state:
+            scores = state.window_scores(service, start, end)
+    except StoreError as exc:
+        return None, f"the live loop's shadow scores could not be read ({exc}); the comparison rests on the replay alone"
+    return live_pairs(scores, champion), ""
 
 
 def _too_short(config: Config, windows: pd.DataFrame, at: pd.Timestamp) -> str | None:

@@ -5,7 +5,10 @@ up; a rerun is a no-op), from the configured source:
 
 1. the service's champion model (its checksum verified before it is loaded) scores the windows;
    if it is missing, damaged or fails, the cycle goes on without it (**the rules still
-   page**) and the result says the model was skipped (degraded);
+   page**) and the result says the model was skipped (degraded); a challenger, when the
+   service has one, scores the same windows in the shadow (it never pages), and both scores
+   are kept per window for ``workbench retrain``'s paired comparison on live windows (the
+   last :data:`SCORE_RETENTION` of them);
 2. the critical rules fire on the raw samples;
 3. the hybrid policy and persistence turn both into per-window verdicts, and each verdict
    advances the service's episode (:mod:`workbench.alerting.episodes`), with SHAP's top
@@ -43,7 +46,7 @@ from workbench.features.context import context_flags
 from workbench.features.service import FEATURE_CONTEXT
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events
-from workbench.lifecycle.aliases import load_champion
+from workbench.lifecycle.aliases import CHALLENGER, aliases, load_alias, load_champion
 from workbench.lifecycle.training import model_matrix, score_windows
 from workbench.sources import load_service
 
@@ -53,6 +56,8 @@ __all__ = ["CycleResult", "ScoreResult", "score"]
 #: look back a few hours; a ``drop_pct`` rule compares with the same minute a week earlier.
 CONTEXT = FEATURE_CONTEXT  # at least routing.min_windows too (see _cycle)
 WEEK = pd.Timedelta(days=7)
+#: Per-window scores older than this are dropped (a retrain compares at most ``lifecycle.compare_span``).
+SCORE_RETENTION = pd.Timedelta(days=90)
 _COUNTERS = {"trigger": "opened", "update": "updated", "resolve": "resolved"}
 
 
@@ -66,6 +71,9 @@ class CycleResult:
     last: str | None = None
     model: str = "ok"
     model_version: str = ""
+    #: The challenger that shadow-scored the same windows ("" = none) and how that went.
+    challenger: str = ""
+    shadow: str = ""
     opened: int = 0
     updated: int = 0
     resolved: int = 0
@@ -132,15 +140,23 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     events_calendar = shared["events"][shared["events"]["service"].isin([service, "*"])]
     sources = [shared["rules"].verdicts(samples, config.window)]
     model = None
+    scores: dict[str, tuple[str, pd.Series]] = {}  # role: (version, confidence), stored per window
     try:
         model, meta = load_champion(config, service)
         result.model_version = meta["version"]
         confidence = score_windows(model, windows, events_calendar)["confidence"]
         sources.append(model_verdicts(confidence, config.window, config.routing.investigate_confidence))
+        scores["champion"] = (meta["version"], confidence.reindex(targets))
     except WorkbenchError as exc:
         # Never silence: without the model the rules still page, and the run says so.
         model = None
         result.model = f"skipped: {exc}"
+    shadow = _shadow(config, service, windows, events_calendar, result)
+    if shadow is not None:
+        version, conf, trained_to = shadow
+        # Only windows after its training data count as evidence: a replay of past windows
+        # must not let a challenger "predict" what it trained on.
+        scores["challenger"] = (version, conf.reindex(targets[targets >= trained_to]))
     flags = context_flags(windows.index, events_calendar, config.window)
     planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
     # Causal persistence: a window's verdict may not depend on windows after it, or the
@@ -164,11 +180,23 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     episode = state.open_episode(service)
     names = list(sinks)
     unsaved = None  # the newest scored window not yet marked (no change to commit with it)
+    unstored: list[pd.Timestamp] = []  # scored windows whose scores go in with the next mark
+
+    def mark(window: pd.Timestamp) -> None:
+        # The scores go in the same transaction as the "scored up to here" mark: a killed
+        # run leaves neither, and the rerun scores those windows again.
+        state.save_scores(
+            service, [(w, role, version, conf[w]) for w in unstored for role, (version, conf) in scores.items() if w in conf.index]
+        )
+        unstored.clear()
+        state.set_scored(service, window)
+
     for window in targets:
         episode, events, changed = advance(
             episode, service, window, width, rows[window], config.alerting.resolve_after,
             result.model_version, explain if model is not None else None,
         )
+        unstored.append(window)
         if changed is None:
             unsaved = window
             continue
@@ -176,7 +204,7 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
             state.save_episode(changed)
             for event in events:
                 state.enqueue(names, changed["key"], event.kind, payload(event), window + width)
-            state.set_scored(service, window)
+            mark(window)
         unsaved = None
         for event in events:
             result.events += 1
@@ -186,8 +214,29 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
             _drain(state, sinks, config, window + width if replay else now, 0 if replay else budget, report)
     if unsaved is not None:
         with state.transaction():
-            state.set_scored(service, unsaved)
+            mark(unsaved)
     return result
+
+
+def _shadow(config: Config, service: str, windows: pd.DataFrame, events: pd.DataFrame, result: CycleResult) -> tuple[str, pd.Series, pd.Timestamp] | None:
+    """The challenger's version, confidence on the same windows (a shadow score: it never
+    pages) and end of training, or ``None``.
+
+    A challenger that cannot be loaded or scored costs nothing but its evidence: the cycle
+    goes on and the result says why (the champion's alerts are not degraded by it).
+    """
+    try:
+        version = aliases(config, service).get(CHALLENGER)
+        if not version:
+            return None
+        result.challenger = version
+        model, _ = load_alias(config, service, CHALLENGER)
+        confidence = score_windows(model, windows, events)["confidence"]
+    except WorkbenchError as exc:
+        result.shadow = f"skipped: {exc}"
+        return None
+    result.shadow = "ok"
+    return version, confidence, model.trained_to
 
 
 def _drain(state: AlertState, sinks: dict, config: Config, now: pd.Timestamp, budget: float, report: DeliveryReport) -> None:
@@ -274,6 +323,8 @@ def score(
                     # Events a sink could not take during the cycles get another go.
                     _drain(state, sinks, config, hi if replay else now, 0 if replay else budget, result.delivery)
                     _refresh(state, sinks, result)
+                    keep = max(SCORE_RETENTION, 2 * pd.Timedelta(config.lifecycle.compare_span))
+                    state.forget_scores((hi if replay else now) - keep)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
