@@ -62,3 +62,13 @@ def test_evaluate_json(tmp_path, monkeypatch, capsys):
     assert set(out) == {"baseline", "model", "hybrid", "summary"}
     for name in ("baseline", "model", "hybrid"):
         assert {"alerts_per_week", "fp_share", "missed_incidents", "ttd_median_minutes"} <= set(out[name])
+
+
+def test_evaluate_names_an_incident_of_an_unconfigured_service_it_leaves_out(tmp_path, monkeypatch, capsys):
+    config = make_project(tmp_path / "e", days=21, services=["payments"])
+    log = config.parent / "data" / "incidents.csv"
+    log.write_text(log.read_text() + "TYPO-1,paymnets,2026-09-10T10:00:00Z,2026-09-10T11:00:00Z,major,x,y,z\n")
+    monkeypatch.chdir(config.parent)
+    assert main(["evaluate", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "workbench evaluate: warning:" in err and "TYPO-1 ('paymnets')" in err and "left out" in err

@@ -25,11 +25,13 @@ from workbench.errors import (
 )
 from workbench.sources.prometheus import PrometheusError
 
-ERROR_CLASSES = [obj for _, obj in inspect.getmembers(errors, inspect.isclass) if obj.__module__ == errors.__name__]
+CLASSES = [obj for _, obj in inspect.getmembers(errors, inspect.isclass) if obj.__module__ == errors.__name__]
+ERROR_CLASSES = [c for c in CLASSES if not issubclass(c, Warning)]
 
 
 def test_the_module_exports_every_error_class():
-    assert sorted(c.__name__ for c in ERROR_CLASSES) == sorted(errors.__all__)
+    assert sorted(c.__name__ for c in CLASSES) == sorted(errors.__all__)
+    assert [c.__name__ for c in CLASSES if c not in ERROR_CLASSES] == ["DataWarning"]
 
 
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.__name__)

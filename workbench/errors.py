@@ -12,6 +12,7 @@ __all__ = [
     "BusyError",
     "ConfigError",
     "DataError",
+    "DataWarning",
     "DeliveryError",
     "ForecastError",
     "LabelError",
@@ -41,6 +42,10 @@ class ParameterError(WorkbenchError, ValueError):
 
 class DataError(WorkbenchError, ValueError):
     """Input data that breaks a contract: missing columns, bad timestamps, too little history."""
+
+
+class DataWarning(UserWarning):
+    """Input the workbench can use but a person should look at (data left out, an assumption made)."""
 
 
 class LabelError(DataError):

@@ -99,3 +99,74 @@ def test_merge_adds_new_rows_under_new_ids(log, tmp_path):
 def test_new_log_starts_at_one(tmp_path):
     log = IncidentLog(tmp_path / "new.csv")
     assert log.add("any", "2026-01-01T00:00Z", "2026-01-01T01:00Z", "minor", "x") == "INC-0001"
+
+
+# -- two sessions on one log ---------------------------------------------------------------
+def test_undo_takes_back_only_this_sessions_action(log):
+    colleague = IncidentLog(log.path, services=["checkout", "search"])
+    mine = log.add("search", "2026-09-02T08:00Z", "2026-09-02T09:00Z", "minor", "mine")
+    theirs = colleague.add("search", "2026-09-03T08:00Z", "2026-09-03T09:00Z", "minor", "theirs")
+    assert log.undo() == f"add {mine}"
+    assert log.frame()["id"].tolist() == ["INC-1", theirs]
+    assert colleague.undo() == f"add {theirs}" and log.path.read_text() == HEADER + ROW
+
+
+def test_undo_of_an_edit_keeps_a_colleagues_later_edit_elsewhere(log):
+    colleague = IncidentLog(log.path, services=["checkout", "search"])
+    other = colleague.add("search", "2026-09-03T08:00Z", "2026-09-03T09:00Z", "minor", "theirs")
+    log.edit("INC-1", cause="mine")
+    colleague.edit(other, cause="theirs, better")
+    log.undo()
+    assert log.frame().set_index("id")["cause"].to_dict() == {"INC-1": "partial_outage: x", other: "theirs, better"}
+
+
+@pytest.mark.parametrize("change", ["edit", "delete"])
+def test_undo_refuses_when_someone_else_changed_what_it_wrote(log, change):
+    colleague = IncidentLog(log.path, services=["checkout", "search"])
+    mine = log.add("search", "2026-09-02T08:00Z", "2026-09-02T09:00Z", "minor", "mine")
+    if change == "edit":
+        colleague.edit(mine, cause="corrected by a colleague")
+    else:
+        colleague.delete(mine)
+    before = log.path.read_text()
+    with pytest.raises(LabelError, match="someone else has changed or removed what it wrote since; reload"):
+        log.undo()
+    assert log.path.read_text() == before
+
+
+def test_undo_of_a_delete_refuses_when_the_window_was_labelled_again(log):
+    colleague = IncidentLog(log.path, services=["checkout", "search"])
+    log.delete("INC-1")
+    colleague.add("checkout", "2026-09-01T10:30Z", "2026-09-01T11:30Z", "major", "relabelled")
+    before = log.path.read_text()
+    with pytest.raises(LabelError, match="cannot undo delete INC-1: .*overlap.*reload"):
+        log.undo()
+    assert log.path.read_text() == before
+
+
+def test_an_old_row_of_an_unconfigured_service_does_not_block_new_labels(tmp_path):
+    log = IncidentLog(write(tmp_path, HEADER + ROW.replace("checkout", "retired")), services=["checkout"])
+    log.add("checkout", "2026-09-02T08:00Z", "2026-09-02T09:00Z", "minor", "x")
+    assert log.frame()["service"].tolist() == ["retired", "checkout"]
+
+
+ADDER = """
+import sys
+from workbench.labels.log import IncidentLog
+log = IncidentLog(sys.argv[1])
+for k in range(int(sys.argv[3])):
+    day = 1 + k // 20
+    log.add(sys.argv[2], f"2026-10-{day:02d}T{k % 20:02d}:00Z", f"2026-10-{day:02d}T{k % 20:02d}:30Z", "minor", f"{sys.argv[2]} {k}")
+"""
+
+
+def test_two_processes_labelling_at_once_lose_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, HEADER + ROW)
+    procs = [subprocess.Popen([sys.executable, "-c", ADDER, str(path), service, "40"]) for service in ("search", "payments")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    frame = read_incidents(path)
+    assert len(frame) == 81 and frame["id"].is_unique
+    assert frame.groupby("service").size().to_dict() == {"checkout": 1, "payments": 40, "search": 40}

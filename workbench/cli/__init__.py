@@ -46,9 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except WorkbenchError as exc:
-        print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
-        return exc.exit_status
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        # A warning is for the person running the command: what and where, not our source line.
+        print(f"workbench {args.command}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        try:
+            return args.func(args)
+        except WorkbenchError as exc:
+            print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+            return exc.exit_status

@@ -105,7 +105,7 @@ def excluded_windows(
     width = pd.Timedelta(config.window)
     out = pd.Series(False, index=index)
     if incidents is None:
-        incidents = read_incidents(config.path("incidents"))
+        incidents = read_incidents(config.path("incidents"), list(config.services))
     for inc in incidents[incidents["service"] == service].itertuples():
         out |= (index + width > inc.start) & (index < inc.end)
     flags = context_flags(index, events, config.window)

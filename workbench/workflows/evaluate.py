@@ -37,7 +37,7 @@ def run_systems(
     """
     chosen_services = services or list(config.services)
     samples = {service: load_service(config, service, source=source) for service in chosen_services}
-    incidents = read_incidents(config.path("incidents"))
+    incidents = read_incidents(config.path("incidents"), list(config.services))
     events = read_events(config.path("events"))
     explain = set(explain_services or [])
     # Services are independent: one process each, as many at once as jobs allows.

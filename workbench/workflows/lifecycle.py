@@ -193,7 +193,7 @@ def replay_lifecycle(
     confidence = pd.concat({s: conf for s, (_, _, conf) in zip(chosen, done)}, axis=1)
     alerts = pd.concat([a for a, _, _ in done], ignore_index=True)
     start, end = confidence.index[0], confidence.index[-1] + pd.Timedelta(config.window)
-    incidents = read_incidents(config.path("incidents"))
+    incidents = read_incidents(config.path("incidents"), list(config.services))
     table = pd.DataFrame([_history_row(r) for r in rows])
     changes = pd.DataFrame(columns=["service", "at", "description"])
     if (source or config.source.kind) == "sample":

@@ -120,7 +120,7 @@ def retrain_service(
         else:
             samples, windows = data[0][data[0].index < at], data[1]
         windows = windows[windows.index + width <= at]  # complete windows only
-        incidents = read_incidents(config.path("incidents"))
+        incidents = read_incidents(config.path("incidents"), list(config.services))
         incidents = incidents[incidents["start"] < at]  # the labels an on-call team had by then
         events = read_events(config.path("events"))
         seen = aliases(config, service).get(CHAMPION)
