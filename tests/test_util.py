@@ -174,6 +174,20 @@ def test_infer_step_works_for_second_resolution_indexes():
     assert infer_step(index) == pd.Timedelta("30s")
 
 
+def test_infer_step_ignores_sub_second_scrape_jitter():
+    rng = np.random.default_rng(3)
+    jitter = pd.to_timedelta(rng.uniform(-0.4, 0.4, 2000), unit="s")
+    index = (pd.date_range("2026-01-05", periods=2000, freq="15s", tz="UTC") + jitter).sort_values()
+    assert pd.Series(index[1:] - index[:-1]).mode().iloc[0] != pd.Timedelta("15s")  # what a naive mode picks
+    assert infer_step(index) == pd.Timedelta("15s")
+
+
+def test_infer_step_keeps_a_true_sub_second_step_and_refuses_one_timestamp():
+    assert infer_step(pd.date_range("2026-01-05", periods=50, freq="100ms", tz="UTC")) == pd.Timedelta("100ms")
+    with pytest.raises(DataError, match="same timestamp"):
+        infer_step(pd.DatetimeIndex(["2026-01-05"] * 3, tz="UTC"))
+
+
 @pytest.mark.parametrize("n", [0, 1])
 def test_infer_step_default_or_error_on_too_few(n):
     index = pd.date_range("2026-01-05", periods=n, freq="1min", tz="UTC")

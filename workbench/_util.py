@@ -200,7 +200,12 @@ def parse_time(value, what: str = "time"):
 
 
 def infer_step(index: pd.DatetimeIndex, default: pd.Timedelta | None = None) -> pd.Timedelta:
-    """The sampling interval of a sorted index: its most common step.
+    """The sampling interval of a sorted index: its most common step, robust to jitter.
+
+    Raw scrape timestamps carry sub-second jitter (``10:00:15.012``, ``10:00:29.987``): the
+    raw differences are all different and their "most common" one can be a millisecond.
+    When the median step is a second or more, the steps are rounded to whole seconds
+    before the most common one is taken.
 
     With fewer than two timestamps, ``default`` if given, else a :class:`DataError`.
     """
@@ -212,6 +217,12 @@ def infer_step(index: pd.DatetimeIndex, default: pd.Timedelta | None = None) -> 
         raise DataError("need at least two samples to tell the sampling interval")
     # Differences of the index itself: its unit (ns, us, s) varies with the source.
     steps = pd.Series(index[1:] - index[:-1])
+    steps = steps[steps > pd.Timedelta(0)]
+    if steps.empty:
+        raise DataError("every sample has the same timestamp: cannot tell the sampling interval")
+    if steps.median() >= pd.Timedelta("1s"):
+        steps = steps.dt.round("1s")
+        steps = steps[steps > pd.Timedelta(0)]
     return pd.Timedelta(steps.mode().iloc[0])
 
 

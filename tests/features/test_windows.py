@@ -4,6 +4,7 @@ import pytest
 
 from workbench.errors import DataError
 from workbench.features.windows import (
+    MAX_GRID_POINTS,
     find_gaps,
     infer_frequency,
     regular_grid,
@@ -84,3 +85,22 @@ def test_bad_frames(frame, message):
 def test_bad_window(window):
     with pytest.raises(DataError, match="window"):
         to_windows(minutes(30, cpu_usage=np.ones(30)), window)
+
+
+def test_jittered_scrape_timestamps_snap_to_the_grid():
+    rng = np.random.default_rng(1)
+    n = 4 * 60 * 6  # six hours of 15-second scrapes
+    index = pd.date_range("2026-01-05T00:00Z", periods=n, freq="15s") + pd.to_timedelta(rng.uniform(-0.45, 0.45, n), unit="s")
+    frame = pd.DataFrame({"cpu_usage": np.full(n, 40.0)}, index=index.sort_values())
+    grid = regular_grid(frame)
+    assert pd.infer_freq(grid.index) in ("15s", "15S") and grid["cpu_usage"].notna().all() and len(grid) == n
+    windows = to_windows(frame, "15min")
+    assert len(windows) == 24 and (windows["cpu_usage"] == 40.0).all()
+
+
+def test_a_grid_too_large_to_be_true_is_refused_with_a_reason():
+    # Two samples a microsecond apart, then a day later: a microsecond grid over a day.
+    index = pd.DatetimeIndex(["2026-01-05T00:00:00", "2026-01-05T00:00:00.000001", "2026-01-05T00:00:00.000002", "2026-01-06"], tz="UTC")
+    frame = pd.DataFrame({"cpu_usage": [1.0, 2.0, 3.0, 4.0]}, index=index)
+    with pytest.raises(DataError, match=f"would hold .* points \\(at most {MAX_GRID_POINTS:,}\\): the sampling interval looks wrong"):
+        to_windows(frame, "15min")

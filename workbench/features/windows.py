@@ -14,7 +14,11 @@ from workbench._util import infer_step, run_lengths
 from workbench.errors import DataError, ParameterError
 from workbench.settings import parse_window
 
-__all__ = ["AGGREGATIONS", "find_gaps", "infer_frequency", "regular_grid", "to_windows"]
+__all__ = ["AGGREGATIONS", "MAX_GRID_POINTS", "find_gaps", "infer_frequency", "regular_grid", "to_windows"]
+
+#: The most points a regular grid may hold (per service): one sample a second for eight months,
+#: or 1-minute samples for 38 years. More means the step was misread, not that the data are big.
+MAX_GRID_POINTS = 20_000_000
 
 #: How 1-minute samples become one window value. Latency tails and memory use the
 #: window's worst value (a 3-minute p99 spike must survive aggregation); rates and
@@ -71,7 +75,20 @@ def regular_grid(wide: pd.DataFrame, freq: str | pd.Timedelta | None = None, max
         The same columns on a complete grid; longer gaps are NaN.
     """
     step = pd.Timedelta(freq) if freq is not None else infer_frequency(wide)
-    grid = pd.date_range(wide.index[0].floor(step), wide.index[-1], freq=step, name=wide.index.name)
+    first = wide.index[0].round(step)
+    points = (wide.index[-1] - first) // step + 1
+    if points > MAX_GRID_POINTS:
+        raise DataError(
+            f"a grid every {step} from {wide.index[0]} to {wide.index[-1]} would hold {points:,} points (at most "
+            f"{MAX_GRID_POINTS:,}): the sampling interval looks wrong (timestamps in the wrong unit, or jittered "
+            "sub-second stamps); resample the data, or check the timestamps"
+        )
+    snapped = wide.index.round(step)
+    if not (snapped == wide.index).all():
+        # Samples off the grid (scrape timestamps with jitter): each goes to its nearest grid
+        # point; two landing on one point (jitter across a boundary) are averaged.
+        wide = wide.groupby(snapped).mean()
+    grid = pd.date_range(first, wide.index[-1], freq=step, name=wide.index.name)
     out = wide.reindex(grid)
     limit = int(pd.Timedelta(max_fill) // step)
     return out.apply(_fill_short_runs, limit=limit)
