@@ -81,6 +81,8 @@ def test_bad_config_names_the_key(tmp_path, change, words):
         ("- just\n- a list\n", ["expected a mapping"]),
         ("", ["expected a mapping"]),
         ("window: 15min\n", ["services", "Field required"]),
+        ("services: [a]\nwindow: 15min\nwindow: 5min\n", ["duplicate key 'window' (first on line 2)", "line 3"]),
+        ("services: [a]\nmodel:\n  seed: 1\n  n_estimators: 10\n  n_estimators: 20\n", ["duplicate key 'n_estimators'"]),
     ],
 )
 def test_unusable_file(tmp_path, text, words):
