@@ -91,7 +91,13 @@ def test_scores_must_match_rows():
 
 @pytest.mark.parametrize(
     "content, message",
-    [(b"time,val\n1,2\n", "expected columns"), (b"timestamp,value\nnot-a-time,1\n", "unparseable"), (b"", "not a readable CSV")],
+    [
+        (b"time,val\n1,2\n", "expected columns"),
+        (b"timestamp,value\nnot-a-time,1\n", "unparseable"),
+        (b"", "not a readable CSV"),
+        (b"timestamp,value\n2026-01-01 00:00,1\n2026-01-01 00:05,n/a\n", "not a finite number on 1 rows: line 3 \\('n/a'\\)"),
+        (b"timestamp,value\n2026-01-01 00:00,inf\n2026-01-01 00:05,\n", "not a finite number on 2 rows: line 2"),
+    ],
 )
 def test_bad_nab_files(tmp_path, content, message):
     path = tmp_path / "x.csv"

@@ -22,7 +22,7 @@ def read_nab_csv(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"NAB file not found: {path}")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)  # keep "n/a" as written, for the message
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from exc
     if list(frame.columns[:2]) != ["timestamp", "value"]:
@@ -32,7 +32,12 @@ def read_nab_csv(path: str | Path) -> pd.DataFrame:
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], format="mixed", errors="coerce")
     if frame["timestamp"].isna().any():
         raise DataError(f"{path}: unparseable timestamps on rows {frame.index[frame['timestamp'].isna()][:5].tolist()}")
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    bad = ~np.isfinite(values.to_numpy(dtype=float))
+    if bad.any():
+        shown = [f"line {k + 2} ({frame['value'].iloc[k]!r})" for k in np.flatnonzero(bad)[:5]]
+        raise DataError(f"{path}: value is not a finite number on {bad.sum()} rows: {', '.join(shown)}; nothing was scored")
+    frame["value"] = values
     return frame[["timestamp", "value"]]
 
 
