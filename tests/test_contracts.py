@@ -90,3 +90,19 @@ def test_to_wide_orders_columns_and_keeps_missing_metrics_absent():
 def test_as_utc_on_index():
     idx = as_utc(pd.Index(["2026-01-01 00:00"]))
     assert idx[0] == pd.Timestamp("2026-01-01T00:00Z")
+
+
+def test_to_wide_puts_each_metrics_jittered_scrapes_on_one_grid():
+    import numpy as np
+
+    from workbench._util import infer_step
+
+    rng = np.random.default_rng(4)
+    parts = []
+    for metric in ("cpu_usage", "memory_usage", "request_rate"):
+        stamps = pd.date_range("2026-10-01", periods=240, freq="15s", tz="UTC") + pd.to_timedelta(rng.uniform(0, 0.9, 240), unit="s")
+        parts.append(pd.DataFrame({"timestamp": stamps, "service": "checkout", "metric": metric, "value": 1.0}))
+    frame = pd.concat(parts, ignore_index=True)
+    assert infer_step(pd.DatetimeIndex(frame["timestamp"]).sort_values()) < pd.Timedelta("1s")  # the union's step
+    wide = to_wide(frame, "checkout")
+    assert infer_step(wide.index) == pd.Timedelta("15s") and len(wide) == 240 and wide.notna().all().all()

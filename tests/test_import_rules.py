@@ -16,8 +16,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 
-#: Modules every layer may import.
-BASE = {"errors", "_util", "_registry", "contracts", "settings", "config", "__init__"}
+#: Modules every layer may import. ``_secrets`` (credential masking) and ``quality`` (the
+#: data-quality checks ``contracts.validate_long`` applies) are not in DESIGN.md's layout yet.
+BASE = {"errors", "_util", "_registry", "contracts", "settings", "config", "__init__", "_secrets", "quality"}
 #: Stages in data-flow order: each may import only earlier ones. The store comes before the
 #: sources because the sources read it (``parquet`` and ``postgres`` are sources backed by the
 #: store, and the sample caches itself as a Parquet file); filling the store from a source is

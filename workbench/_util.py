@@ -176,6 +176,9 @@ def timestamped_id(now: dt.datetime | None = None) -> str:
 def to_utc(values, what: str = "timestamp"):
     """Parse timestamps (a Series or Index) to tz-aware UTC; tz-naive values are taken as UTC.
 
+    Numbers are Unix epoch times in seconds, milliseconds, microseconds or nanoseconds,
+    told by their size (a CSV of ``1759276800`` means 2025-10-01, not 1970).
+
     Raises
     ------
     DataError
@@ -183,11 +186,36 @@ def to_utc(values, what: str = "timestamp"):
     """
     import pandas as pd
 
+    epochs = _epoch_unit(values)
     try:
+        if epochs is not None:
+            return pd.to_datetime(pd.to_numeric(values), unit=epochs, utc=True)
         # utc=True reads naive values as UTC and converts aware ones: the contract.
         return pd.to_datetime(values, utc=True, format="mixed")
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise DataError(f"{what}: cannot parse as timestamps ({exc})") from exc
+
+
+def _epoch_unit(values) -> str | None:
+    """The unit of numeric timestamps (Unix epoch ``s``, ``ms``, ``us`` or ``ns``, told by their
+    size), or ``None`` when they are not all numbers (ISO text, datetimes).
+
+    pandas reads a bare number as nanoseconds, so epoch seconds would all land in 1970.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if len(values) == 0 or pd.api.types.is_datetime64_any_dtype(values):
+        return None
+    raw = pd.Series(np.asarray(values, dtype=object))
+    if pd.to_numeric(raw.head(5), errors="coerce").isna().any():
+        return None  # text dates: skip converting millions of strings
+    numbers = pd.to_numeric(raw, errors="coerce")
+    if numbers.isna().any():
+        return None
+    size = float(numbers.abs().max())
+    # 1e11 s is the year 5138; 1e11 ms is 1973: sizes separate the units for any real date.
+    return "ns" if size >= 1e17 else "us" if size >= 1e14 else "ms" if size >= 1e11 else "s"
 
 
 def parse_time(value, what: str = "time"):

@@ -22,8 +22,9 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from workbench._util import to_utc
+from workbench._util import infer_step, to_utc
 from workbench.errors import DataError
+from workbench.quality import check_values
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -170,7 +171,9 @@ def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_M
     ------
     DataError
         Empty frame, missing columns, unparseable timestamps, non-numeric values,
-        unknown metrics, or conflicting duplicates.
+        unknown metrics, conflicting duplicates, or a cumulative counter given as a rate.
+        Impossible values (infinite, negative, an error rate above 100 %) are left out as
+        gaps with a :class:`~workbench.errors.DataWarning` (:mod:`workbench.quality`).
     """
     missing = [c for c in LONG_COLUMNS if c not in frame.columns]
     if missing:
@@ -193,7 +196,9 @@ def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_M
     out = out.dropna(subset=["value"])
     if out.empty:
         raise DataError("metrics frame holds no values (all NaN)")
-    out = out.drop_duplicates()
+    out = check_values(out.drop_duplicates())
+    if out.empty:
+        raise DataError("metrics frame holds no usable values (all impossible: see the warning)")
     key = ["service", "metric", "timestamp"]
     clash = out.duplicated(subset=key, keep=False)
     if clash.any():
@@ -205,6 +210,26 @@ def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_M
     return out.sort_values(key, kind="stable").reset_index(drop=True)
 
 
+def _snap_to_step(rows: pd.DataFrame) -> pd.DataFrame:
+    """One service's rows with timestamps on a common grid of its sampling step.
+
+    Each metric of a raw scrape has its own sub-second jitter; merged as they are, the
+    union of their timestamps is a near-random set whose finest step is milliseconds. Off
+    the grid of the shortest per-metric step, each timestamp goes to its nearest grid
+    point and values landing on one point are averaged.
+    """
+    steps = [infer_step(pd.DatetimeIndex(g["timestamp"]).sort_values().unique()) for _, g in rows.groupby("metric") if g["timestamp"].nunique() > 1]
+    if not steps:
+        return rows
+    step = min(steps)
+    stamps = pd.DatetimeIndex(rows["timestamp"])
+    snapped = stamps.round(step)
+    if (snapped == stamps).all():
+        return rows
+    out = rows.assign(timestamp=snapped)
+    return out.groupby(["timestamp", "metric"], as_index=False, sort=False)["value"].mean().assign(service=rows["service"].iloc[0])
+
+
 def to_wide(frame: pd.DataFrame, service: str) -> pd.DataFrame:
     """One service's metrics in wide form (UTC index, one column per metric).
 
@@ -214,6 +239,7 @@ def to_wide(frame: pd.DataFrame, service: str) -> pd.DataFrame:
     rows = frame[frame["service"].astype(str) == service]
     if rows.empty:
         raise DataError(f"no metrics for service {service!r}")
+    rows = _snap_to_step(rows)
     wide = rows.pivot(index="timestamp", columns="metric", values="value")
     wide = wide[[m for m in CANONICAL_METRICS if m in wide.columns]]
     wide.columns.name = None

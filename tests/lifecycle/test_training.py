@@ -131,3 +131,16 @@ def test_constant_metric_is_handled(project, checkout):
     scores = score_windows(model, flat, events)
     assert scores["confidence"].notna().mean() > 0.9
     assert np.isfinite(scores["confidence"].dropna()).all()
+
+
+def test_a_metric_without_data_is_named_when_the_model_trains_without_it(checkout, project, recwarn):
+    from workbench.errors import DataWarning
+
+    windows, incidents, events = checkout
+    # (An all-gap metric is an error at fitting: README "Bad input".) An absent one is named.
+    with pytest.warns(DataWarning, match="checkout: no latency_p99 data: the model is trained without them"):
+        model = train_service("checkout", windows.drop(columns=["latency_p99"]), incidents, events, project.model)
+    assert not any("latency_p99" in name for name in model.metadata["feature_names"])
+    recwarn.clear()
+    train_service("checkout", windows, incidents, events, project.model)
+    assert not [w for w in recwarn if issubclass(w.category, DataWarning)]

@@ -115,8 +115,9 @@ def test_a_query_with_no_data_gives_an_empty_frame(prometheus):
 class FaultProxy:
     """Forwards to ``upstream``; fails the first ``fail`` requests with 503 or sleeps ``delay`` s."""
 
-    def __init__(self, upstream: str, fail: int = 0, delay: float = 0.0) -> None:
+    def __init__(self, upstream: str, fail: int = 0, delay: float = 0.0, answer: tuple[str, bytes] | None = None) -> None:
         self.upstream, self.fail, self.delay = upstream, fail, delay
+        self.answer = answer  # (content type, body): answered with HTTP 200 instead of forwarding
         self.requests: list[dict[str, str]] = []
         proxy = self
 
@@ -128,6 +129,14 @@ class FaultProxy:
                     self.send_response(503)
                     self.end_headers()
                     self.wfile.write(b'{"status":"error","error":"injected 503"}')
+                    return
+                if proxy.answer is not None:
+                    kind, body = proxy.answer
+                    self.send_response(200)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
                     return
                 if n == 1 and proxy.delay:
                     time.sleep(proxy.delay)
@@ -180,6 +189,45 @@ def test_a_slow_answer_is_retried_then_a_timeout(prometheus):
     with FaultProxy(prometheus.url, delay=1.5) as proxy, PrometheusClient(settings(proxy.url, retries=0, timeout="0.5s", parallel=1), env={}) as client:
         with pytest.raises(PrometheusError, match="timed out after 1 tries"):
             client.fetch([task()])
+
+
+SSO_PAGE = b"<!DOCTYPE html><html><head><title>Sign in - Acme SSO</title></head><body><form>user</form></body></html>"
+
+
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (("text/html", SSO_PAGE), "Sign in - Acme SSO"),
+        (("application/json", b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{}'), '{"status":"success"'),
+        (("application/json", b""), "an empty body"),
+    ],
+    ids=["sso-page", "cut-json", "empty"],
+)
+def test_a_200_that_is_not_prometheus_json_says_so_and_is_not_retried(prometheus, answer, words):
+    with FaultProxy(prometheus.url, answer=answer) as proxy, PrometheusClient(settings(proxy.url, retries=3), env={}) as client:
+        with pytest.raises(PrometheusError) as err:
+            client.fetch([task()])
+    message = str(err.value)
+    assert "answered" in message and "not with Prometheus JSON" in message and words in message
+    assert "could not be reached" not in message and "tries" not in message
+    assert len(proxy.requests) == 1  # an answer is not retried
+
+
+def test_credentials_in_the_url_never_reach_a_message():
+    env = {"WORKBENCH_PROMETHEUS_URL": "http://alice:S3cretPW@127.0.0.1:1"}
+    with PrometheusClient(settings("http://127.0.0.1:9"), env=env) as client, pytest.raises(PrometheusError) as err:
+        client.fetch([task()])
+    assert "S3cretPW" not in str(err.value) and "alice:***@127.0.0.1:1" in str(err.value)
+
+
+def test_infinite_values_from_the_server_are_left_out_as_gaps_with_a_note(prometheus):
+    from workbench.errors import DataWarning
+
+    queries = {**BACKFILL_QUERIES, "cpu_usage": 'workbench_cpu_usage{service="$service"} / 0'}
+    with PrometheusClient(PrometheusSettings(url=prometheus.url, queries=queries, retries=0), env={}) as client:
+        with pytest.warns(DataWarning, match=r"checkout cpu_usage: \d+ infinite value"):
+            frame = client.fetch([task("cpu_usage"), task("request_rate")])
+    assert set(frame["metric"]) == {"request_rate"}
 
 
 def test_the_bearer_token_comes_from_the_environment(prometheus):

@@ -71,8 +71,10 @@ def test_files_source_reads_untidy_long_form(tmp_path, suffix):
     [
         (b"\xff\xfe\x00garbage\x00\x01", "not a readable CSV|lacks columns"),
         (b"timestamp,service,metric,value\n2026-01-01,checkout,cpu_usage,1\n2026-01-01,checkout,cpu_usage,2\n", "different values"),
+        (b"", "the file is empty"),
+        (b"timestamp,service,metric,value\n", "metrics frame is empty"),
     ],
-    ids=["corrupt", "conflicting-duplicates"],
+    ids=["corrupt", "conflicting-duplicates", "zero-bytes", "header-only"],
 )
 def test_files_source_bad_files(tmp_path, content, message):
     path = tmp_path / "metrics.csv"
@@ -86,3 +88,42 @@ def test_files_source_missing_file(tmp_path):
     config = load_config(make_project(tmp_path / "p", source={"kind": "files", "files": {"path": "nowhere.parquet"}}))
     with pytest.raises(DataError, match="not found"):
         load_metrics(config)
+
+
+def files_project(tmp_path, rows: pd.DataFrame, **files):
+    path = tmp_path / "metrics.csv"
+    rows.to_csv(path, index=False)
+    return load_config(make_project(tmp_path / "p", source={"kind": "files", "files": {"path": str(path), **files}}))
+
+
+def test_epoch_second_timestamps_are_read_as_seconds(tmp_path):
+    start = pd.Timestamp("2026-10-01T00:00Z")
+    stamps = pd.date_range(start, periods=120, freq="1min")
+    seconds = (stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta("1s")
+    rows = pd.DataFrame({"timestamp": seconds, "service": "checkout", "metric": "cpu_usage", "value": 40.0})
+    wide = load_service(files_project(tmp_path, rows), "checkout")
+    assert wide.index[0] == start and wide.index[-1] == stamps[-1] and len(wide) == 120
+
+
+def dst_rows(stamps: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"timestamp": stamps, "service": "checkout", "metric": "cpu_usage", "value": range(len(stamps))})
+
+
+# Berlin's autumn change: 03:00 CEST becomes 02:00 CET, so 02:00-02:59 local happens twice.
+AUTUMN = ["2026-10-25 01:30", "2026-10-25 02:00", "2026-10-25 02:30", "2026-10-25 02:00", "2026-10-25 02:30", "2026-10-25 03:00"]
+
+
+def test_local_times_across_a_dst_change_are_read_with_the_configured_zone(tmp_path):
+    wide = load_service(files_project(tmp_path, dst_rows(AUTUMN), timezone="Europe/Berlin"), "checkout")
+    expected = pd.DatetimeIndex(["2026-10-24T23:30Z", "2026-10-25T00:00Z", "2026-10-25T00:30Z", "2026-10-25T01:00Z", "2026-10-25T01:30Z", "2026-10-25T02:00Z"])
+    assert wide.index.equals(expected.rename("timestamp")) and wide["cpu_usage"].tolist() == list(range(6))
+
+
+def test_local_times_without_a_zone_are_refused_with_the_hint(tmp_path):
+    with pytest.raises(DataError, match="set source.files.timezone"):
+        load_metrics(files_project(tmp_path, dst_rows(AUTUMN)))
+
+
+def test_an_unknown_zone_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
+        files_project(tmp_path, dst_rows(AUTUMN), timezone="Mars/Olympus")

@@ -91,13 +91,13 @@ def check_store(store) -> None:
     assert set(some["service"]) == {"b"} and len(some) == 2 * 24
     # Upsert: an overlapping write with two changed values and one new row.
     update = data[data["timestamp"] >= "2026-09-28"].copy()
-    update.loc[update.index[:2], "value"] = -1.0
+    update.loc[update.index[:2], "value"] = 99.5
     newer = pd.DataFrame({"timestamp": [pd.Timestamp("2026-09-29", tz="UTC")], "service": ["a"], "metric": ["cpu_usage"], "value": [7.0]})
     result = store.write(pd.concat([update, newer]))
     assert (result.added, result.changed) == (1, 2)
     assert (store.write(pd.concat([update, newer])).added, store.write(pd.concat([update, newer])).changed) == (0, 0)
     assert len(store.read()) == len(data) + 1
-    assert (store.read()["value"] == -1.0).sum() == 2
+    assert (store.read()["value"] == 99.5).sum() == 2
     latest = store.latest()
     assert latest[("a", "cpu_usage")] == pd.Timestamp("2026-09-29", tz="UTC")
     assert latest[("b", "request_rate")] == data["timestamp"].max()

@@ -65,3 +65,14 @@ def test_holidays_come_from_the_events_calendar(config):
     found = holiday_dates(config)
     assert [str(d) for d in found["checkout"]] == ["2026-12-24", "2026-12-25", "2026-12-26"]
     assert [str(d) for d in found["payments"]] == ["2026-11-26", "2026-12-24", "2026-12-25", "2026-12-26"]
+
+
+def test_a_resource_without_data_is_named_as_left_out_of_the_plan(sample_config, monkeypatch):
+    import workbench.workflows.capacity as capacity
+    from workbench.errors import DataWarning
+
+    real = capacity.load_metrics
+    monkeypatch.setattr(capacity, "load_metrics", lambda *a, **k: (f := real(*a, **k))[~((f["service"] == "checkout") & (f["metric"] == "memory_usage"))])
+    with pytest.warns(DataWarning, match="no data for checkout memory_usage: left out of the capacity plan"):
+        series = usage_series(sample_config, services=["checkout", "search"])
+    assert ("checkout", "memory_usage") not in series and ("search", "memory_usage") in series

@@ -7,15 +7,16 @@ far), the way a model retrained every week in production would have scored it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from workbench._util import infer_step
-from workbench.contracts import Side
+from workbench.contracts import CANONICAL_METRICS, Side
 from workbench.detect.forest import IsolationForestDetector
-from workbench.errors import DataError
+from workbench.errors import DataError, DataWarning
 from workbench.features.context import remove_incidents, remove_planned
 from workbench.features.service import (
     BAD_SIDE,
@@ -24,6 +25,7 @@ from workbench.features.service import (
     ServiceFeatures,
 )
 from workbench.lifecycle.drift import DriftReference, promised_alarm_rate
+from workbench.quality import missing_metrics
 from workbench.settings import ModelSettings
 
 __all__ = [
@@ -88,6 +90,10 @@ def train_service(
         Too little clean history (see :meth:`ServiceFeatures.fit`; at least 7 days).
     """
     width = infer_step(windows.index)
+    absent = missing_metrics(windows, CANONICAL_METRICS)
+    if absent:
+        # It still learns from the others, but nobody should believe it watches these.
+        warnings.warn(f"{service}: no {', '.join(absent)} data: the model is trained without them and cannot alert on them", DataWarning, stacklevel=2)
     normal = training_windows(service, windows, incidents, events, settings).notna().any(axis=1)
     features = ServiceFeatures().fit(windows, events=events, normal=normal)
     # Features on the contiguous windows first, then keep the normal rows: trends must

@@ -45,6 +45,22 @@ class SampleSettings(Strict):
 
 class FilesSettings(Strict):
     path: str = "data/metrics.parquet"
+    #: The IANA time zone of timestamps written without an offset (e.g. ``Europe/Berlin``);
+    #: default: such timestamps are UTC. Local times across a daylight-saving change need it.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or America/New_York") from exc
+        return value
 
 
 #: PromQL per canonical metric for a service exposing the usual client-library metrics.

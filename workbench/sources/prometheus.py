@@ -35,6 +35,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from workbench._secrets import redact
 from workbench.config import Config
 from workbench.contracts import validate_long
 from workbench.errors import ConfigError, SourceError
@@ -89,6 +90,13 @@ def _server_message(body: bytes | str) -> str:
         return text.strip()[:300]
 
 
+def _snippet(text: str | None, limit: int = 120) -> str:
+    """The start of a body, one line, tags and credentials removed: enough to recognise a login page."""
+    flat = re.sub(r"<[^>]*>", " ", text or "")
+    flat = " ".join(flat.split())
+    return repr(redact(flat[:limit] + ("..." if len(flat) > limit else ""))) if flat else "an empty body"
+
+
 class PrometheusClient:
     """Chunked, parallel, retried range queries against one Prometheus.
 
@@ -106,6 +114,8 @@ class PrometheusClient:
         env = os.environ if env is None else env
         self.settings = settings
         self.url = (env.get(PROMETHEUS_ENV["url"]) or settings.url).rstrip("/")
+        #: The URL as messages show it: credentials in it (user:password@) are masked.
+        self.shown_url = redact(self.url)
         self.step = pd.Timedelta(settings.step)
         self.timeout = pd.Timedelta(settings.timeout).total_seconds()
         headers, auth, verify = _credentials(env)
@@ -185,19 +195,28 @@ class PrometheusClient:
             code = int(match.group(1)) if match else 0
             body = match.group(2) if match else str(exc)
             try:
-                body = _server_message(ast.literal_eval(body))
+                body = redact(_server_message(ast.literal_eval(body)))
             except (ValueError, SyntaxError):
-                body = body[:300]
+                body = redact(body[:300])
             if 400 <= code < 500 and code != 429:
-                raise PrometheusError(f"Prometheus at {self.url} rejected the query{label} with HTTP {code}: {body}\n  query: {query}") from None
+                raise PrometheusError(f"Prometheus at {self.shown_url} rejected the query{label} with HTTP {code}: {body}\n  query: {query}") from None
             raise PrometheusError(
-                f"Prometheus at {self.url} answered HTTP {code} after {self.settings.retries + 1} tries{label}: {body}"
+                f"Prometheus at {self.shown_url} answered HTTP {code} after {self.settings.retries + 1} tries{label}: {body}"
+            ) from None
+        except requests.exceptions.JSONDecodeError as exc:
+            # Reached, and it answered, but not as Prometheus does (an SSO login page, a proxy's
+            # error page, a cut-off body): retrying will not help, and "unreachable" would mislead.
+            raise PrometheusError(
+                f"{self.shown_url} answered{label}, but not with Prometheus JSON ({_snippet(exc.doc)}): is the URL a "
+                "Prometheus server, or a login page or proxy in front of it?"
             ) from None
         except requests.exceptions.RequestException as exc:
             reason = "timed out" if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower() else "could not be reached"
             raise PrometheusError(
-                f"Prometheus at {self.url} {reason} after {self.settings.retries + 1} tries{label}: {type(exc).__name__}"
+                f"Prometheus at {self.shown_url} {reason} after {self.settings.retries + 1} tries{label}: {type(exc).__name__}"
             ) from None
+        if not isinstance(result, list) or not all(isinstance(r, dict) for r in result):
+            raise PrometheusError(f"{self.shown_url} answered{label} with JSON that is not a Prometheus matrix: {_snippet(str(result))}")
         if len(result) > 1:
             labels = [r.get("metric", {}) for r in result[:3]]
             raise PrometheusError(

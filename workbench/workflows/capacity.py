@@ -4,10 +4,13 @@ holidays, then plan capacity (:mod:`workbench.forecast.capacity`) or backtest it
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from workbench.config import Config
 from workbench.contracts import CAPACITY_RESOURCES
+from workbench.errors import DataWarning
 from workbench.forecast.capacity import CapacityPlan, backtest_series, plan_from_series
 from workbench.labels.incidents import read_events
 from workbench.sources import load_metrics
@@ -22,6 +25,10 @@ def usage_series(config: Config, source: str | None = None, services: list[str] 
     out = {}
     for (service, metric), rows in frame.groupby(["service", "metric"], sort=True):
         out[(str(service), str(metric))] = pd.Series(rows["value"].to_numpy(), index=pd.DatetimeIndex(rows["timestamp"]), name=f"{service}/{metric}")
+    absent = [f"{s} {m}" for s in services or config.services for m in CAPACITY_RESOURCES if (s, m) not in out]
+    if absent:
+        # A plan without them would look complete: say what it leaves out.
+        warnings.warn(f"no data for {', '.join(absent)}: left out of the capacity plan", DataWarning, stacklevel=2)
     return out
 
 
