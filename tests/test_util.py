@@ -332,3 +332,80 @@ def test_jsonable_keeps_only_what_json_holds():
     assert out == {"row": {"when": "2026-11-28T00:00:00+00:00", "colour": "red", "values": [3, None, None, 1.5]}}
     assert type(out["row"]["values"][0]) is int and type(out["row"]["colour"]) is str
     json.dumps(out, allow_nan=False)
+
+
+# -- a hundred random kills per atomic writer ----------------------------------------------------
+def _big(k: int) -> str:
+    return (f"version {k}\n" + "x" * 200_000 + f"\nend {k}\n")
+
+
+def test_atomic_write_text_survives_a_hundred_random_kills(tmp_path):
+    from killing import kill_at_random
+
+    from workbench._util import atomic_write_text
+
+    target = tmp_path / "run.json"
+    seen = kill_at_random(lambda k: atomic_write_text(target, _big(k)), lambda: target.read_text() if target.exists() else None,
+                          {0: _big(0), 1: _big(1)})
+    assert seen[0] and seen[1]
+
+
+def test_atomic_dir_survives_a_hundred_random_kills(tmp_path):
+    """Model versions: a folder appears whole (both files) or not at all."""
+    from killing import kill_at_random
+
+    from workbench._util import atomic_dir
+
+    root = tmp_path / "models"
+    counter = iter(range(10**9))
+
+    def write(k: int) -> None:
+        with atomic_dir(root / f"v{os.getpid()}-{next(counter)}") as folder:
+            (folder / "model.joblib").write_text(_big(k))
+            (folder / "metadata.json").write_text("{}")
+
+    def read():
+        folders = [p for p in root.iterdir() if not p.name.startswith(".")] if root.exists() else []
+        whole = all(sorted(f.name for f in p.iterdir()) == ["metadata.json", "model.joblib"] for p in folders)
+        return "whole" if whole else "torn"
+
+    seen = kill_at_random(write, read, {0: "whole", 1: "whole"})
+    assert seen[0] == 100
+
+
+def test_atomic_parquet_survives_a_hundred_random_kills(tmp_path):
+    """Store partitions and the sample cache are Parquet written through atomic_path."""
+    from killing import kill_at_random
+
+    from workbench._util import atomic_path
+
+    target = tmp_path / "part.parquet"
+    frames = {k: pd.DataFrame({"value": np.full(100_000, float(k))}) for k in (0, 1)}
+
+    def write(k: int) -> None:
+        with atomic_path(target) as tmp:
+            frames[k].to_parquet(tmp)
+
+    def read():
+        if not target.exists():
+            return None
+        return float(pd.read_parquet(target)["value"].iloc[0]) if len(pd.read_parquet(target)) == 100_000 else "torn"
+
+    seen = kill_at_random(write, read, {0: 0.0, 1: 1.0})
+    assert seen[0] and seen[1]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1790812800, 1790812860], ["1790812800", "1790812860"], [1790812800000, 1790812860000], [1790812800.0, 1790812860.0],
+     [1790812800 * 10**6, 1790812860 * 10**6], [1790812800 * 10**9, 1790812860 * 10**9]],
+    ids=["s", "s-text", "ms", "s-float", "us", "ns"],
+)
+def test_to_utc_reads_epoch_numbers_by_their_size(values):
+    assert to_utc(pd.Series(values)).tolist() == [pd.Timestamp("2026-10-01T00:00Z"), pd.Timestamp("2026-10-01T00:01Z")]
+
+
+def test_to_utc_leaves_timestamp_objects_and_text_dates_alone():
+    stamps = pd.Series([pd.Timestamp("2026-10-01T00:00Z"), pd.Timestamp("2026-10-01T01:00Z")], dtype=object)
+    assert to_utc(stamps).tolist() == stamps.tolist()
+    assert to_utc(pd.Series(["2026-10-01 00:00", "2026-10-01T01:00+01:00"])).tolist() == [pd.Timestamp("2026-10-01T00:00Z")] * 2

@@ -50,9 +50,10 @@ def test_times_with_an_offset_raise_no_warning(tmp_path, stamp, recwarn):
         (HEADER + ROW + ROW.replace("INC-1", "INC-2").replace("T10:00:00Z", "T10:30:00Z"), "INC-1 and INC-2 \\(checkout\\)"),
         (HEADER + ROW + ROW.replace("INC-1", "INC-2")[:30], "line 3 has 3 fields, the header has 8: the file looks cut short"),
         ("", "the file is empty"),
+        (HEADER + ROW + ROW.replace("INC-1", "INC-2").replace("2026-09-01", "2026-09-02")[:-4], "does not end with a line break, so its last row \\(line 3\\)"),
     ],
     ids=["end-before-start", "duplicate-id", "bad-severity", "missing-columns", "bad-time", "empty-end", "empty-service",
-         "overlap", "truncated", "zero-bytes"],
+         "overlap", "truncated", "zero-bytes", "cut-in-the-last-field"],
 )
 def test_bad_logs(tmp_path, text, message):
     with pytest.raises(DataError, match=message):

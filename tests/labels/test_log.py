@@ -170,3 +170,21 @@ def test_two_processes_labelling_at_once_lose_nothing(tmp_path):
     frame = read_incidents(path)
     assert len(frame) == 81 and frame["id"].is_unique
     assert frame.groupby("service").size().to_dict() == {"checkout": 1, "payments": 40, "search": 40}
+
+
+def test_a_hundred_random_kills_leave_a_whole_log(tmp_path):
+    from killing import kill_at_random
+
+    rows = [ROW.replace("INC-1", f"INC-{k}").replace("2026-09-01T1", f"2026-{1 + k // 28:02d}-{1 + k % 28:02d}T1") for k in range(300)]
+    path = write(tmp_path, HEADER + "".join(rows))
+    log = IncidentLog(path, services=["checkout"])
+
+    def edit(k: int) -> None:
+        log.edit("INC-7", cause=f"version {k}")
+
+    def read():
+        frame = read_incidents(path)
+        return frame.loc[frame["id"] == "INC-7", "cause"].iloc[0] if len(frame) == 300 else "rows lost"
+
+    seen = kill_at_random(edit, read, {None: "partial_outage: x", 0: "version 0", 1: "version 1"}, max_delay=0.05)
+    assert seen[0] and seen[1]

@@ -13,11 +13,16 @@ import pytest
 
 import workbench._util as _util
 import workbench.lifecycle.versions as versions
-from workbench.errors import ConfigError, DataError
+from workbench.errors import ConfigError, DataError, DataWarning
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.lifecycle.training import ServiceModel, describe_model, train_latest
-from workbench.lifecycle.versions import list_versions, load_model, save_model
+from workbench.lifecycle.versions import (
+    list_versions,
+    load_model,
+    load_version,
+    save_model,
+)
 from workbench.sources import load_service
 
 VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
@@ -218,8 +223,16 @@ def test_a_swapped_model_file_is_refused(config, trained, clock, monkeypatch):
         load_model(config, "checkout", second.name)
 
 
-def test_corrupt_metadata_is_a_clear_error(config, trained):
+def test_corrupt_metadata_is_named_and_leaves_the_other_versions_usable(config, trained):
+    healthy = save_model(config, trained, {}).name
     folder = save_model(config, trained, {})
     (folder / "metadata.json").write_text('{"version": ')
-    with pytest.raises(DataError, match="unreadable model metadata"):
+    with pytest.warns(DataWarning, match=f"{folder.name}/metadata.json: unreadable model metadata .*left out: move it aside"):
+        assert [v["version"] for v in list_versions(config, "checkout")][-1] == healthy
+    with pytest.warns(DataWarning):
+        assert load_version(config, "checkout")[1]["version"] == healthy
+    with pytest.warns(DataWarning), pytest.raises(DataError, match="metadata is unreadable"):
+        load_version(config, "checkout", folder.name)
+    (folder / "metadata.json").write_text('{"version": "someone-else"}')
+    with pytest.warns(DataWarning, match="it names version 'someone-else'"):
         list_versions(config, "checkout")

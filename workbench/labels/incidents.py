@@ -53,6 +53,13 @@ def _check_fields(path: Path, text: str) -> None:
     for row in reader:
         if row and len(row) != len(header):
             short.append(f"line {reader.line_num} has {len(row)} fields")
+    if not short and text and not text.endswith(("\n", "\r")) and text.count("\n") > 0:
+        # Every writer ends the file with a line break: without one, the last row may be cut
+        # inside its last field (a name cut to "sample-ge"), which no field count can see.
+        raise DataError(
+            f"{path}: the file does not end with a line break, so its last row (line {reader.line_num}) may be cut short "
+            "(a truncated copy?); if that row is whole, add the line break; nothing was read"
+        )
     if short:
         raise DataError(
             f"{path}: {'; '.join(short[:5])}, the header has {len(header)}: the file looks cut short (a truncated copy?) "

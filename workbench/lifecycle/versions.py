@@ -18,11 +18,12 @@ import io
 import json
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 from workbench._util import atomic_dir, timestamped_id
 from workbench.config import Config
-from workbench.errors import DataError
+from workbench.errors import DataError, DataWarning
 
 __all__ = ["MODEL_FILE", "code_version", "list_versions", "load_model", "load_version", "remove_version", "save_model", "service_folder", "verify_version"]
 
@@ -77,9 +78,15 @@ def list_versions(config: Config, service: str) -> list[dict]:
         if meta.parent.name.startswith("."):
             continue
         try:
-            out.append(json.loads(meta.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(f"{meta}: unreadable model metadata ({exc}); move that version aside") from exc
+            data = json.loads(meta.read_text())
+            if not isinstance(data, dict) or data.get("version") != meta.parent.name:
+                raise ValueError(f"it names version {data.get('version') if isinstance(data, dict) else data!r}")
+        except (OSError, ValueError) as exc:
+            # One damaged version must not take the healthy ones down with it (the champion
+            # may be another); it is left where it is, named, and never loaded.
+            warnings.warn(f"{meta}: unreadable model metadata ({exc}); that version is left out: move it aside", DataWarning, stacklevel=2)
+            continue
+        out.append(data)
     return sorted(out, key=lambda m: (str(m.get("saved_at", "")), m["version"]))
 
 
@@ -105,7 +112,10 @@ def load_version(config: Config, service: str, version: str | None = None, *, sh
     chosen = version or versions[-1]["version"]
     path = service_folder(config, service) / chosen / MODEL_FILE
     if chosen not in by_name or not path.is_file():
-        raise DataError(f"no model version {chosen!r} for {service}")
+        plain = chosen not in (".", "..") and "/" not in chosen and "\\" not in chosen  # never a path outside the folder
+        damaged = plain and chosen not in by_name and (service_folder(config, service) / chosen / "metadata.json").is_file()
+        why = " (its metadata is unreadable: see the warning)" if damaged else ""
+        raise DataError(f"no model version {chosen!r} for {service}{why}")
     expected = by_name[chosen].get("sha256")
     if not expected:
         raise DataError(f"model version {chosen!r} of {service} has no checksum in its metadata; it is not loaded (train a new version)")
