@@ -584,6 +584,21 @@ def test_sigkill_at_random_moments_changes_nothing(trained, tmp_path):
         assert state.last_scored("checkout") == pd.Timestamp(WEEK[1], tz="UTC") - pd.Timedelta(clean.window)
 
 
+def test_two_runs_at_once_one_waits_and_every_event_goes_out_once(trained, tmp_path, clean_week):
+    """Two real processes replaying the same week at the same moment (overlapping cron runs)."""
+    import subprocess
+    import sys
+
+    config = copy_project(trained, tmp_path / "p")
+    argv = [sys.executable, "-m", "workbench.cli", "--config", str(config.root / "workbench.yaml"), "score", "--from", WEEK[0], "--to", WEEK[1], "--services", "checkout", "--json"]
+    runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], results
+    scored = sorted(json.loads(out)["services"][0]["windows"] for out, _ in results)
+    assert scored == [0, 7 * 96]  # the second waited for the first, then found every window scored
+    assert_same_as_clean(config, clean_week)
+
+
 # -- 7. the challenger scores in the shadow ----------------------------------------------------
 def add_challenger(config, trained_before: str, seed: int = 1) -> str:
     """Train checkout's recipe on the data before ``trained_before`` (another seed) and make it the challenger."""
