@@ -8,6 +8,21 @@ from workbench.alerting.policy import window_verdicts
 from workbench.config import load_config
 from workbench.detect.base import VerdictKind, model_verdicts, verdict_frame
 
+# -- fixture notebooks -------------------------------------------------------------------
+
+
+def write_notebook(path, *cells: str, parameters: str | None = None) -> None:
+    """A numbered fixture notebook: an optional parameters cell, then ``cells``."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    if parameters is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
 # -- forecasting -------------------------------------------------------------------------
 
 

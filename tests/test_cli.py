@@ -1,4 +1,5 @@
 import pytest
+from builders import write_notebook
 from conftest import FIXTURE_NOTEBOOKS, make_project
 
 from workbench.cli import main
@@ -72,3 +73,105 @@ def test_evaluate_names_an_incident_of_an_unconfigured_service_it_leaves_out(tmp
     assert main(["evaluate", "--json"]) == 0
     err = capsys.readouterr().err
     assert "workbench evaluate: warning:" in err and "TYPO-1 ('paymnets')" in err and "left out" in err
+
+
+# -- report runs: the config, the lock, parameters, credentials ---------------------------------
+
+
+@pytest.fixture()
+def two_configs(tmp_path, monkeypatch):
+    """A project whose other.yaml names one service, and a notebook that says which file it loaded."""
+    import yaml
+
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(
+        notebooks / "01_config.ipynb",
+        'import workbench as wb\nconfig = wb.load_config(config_path)\nwb.show_headline({"services": ",".join(config.services), "file": config.config_file.name})',
+        parameters='config_path: str = ""  # the config file; empty means the run\'s',
+    )
+    root = make_project(tmp_path / "p", notebooks=notebooks, labels=False).parent
+    settings = yaml.safe_load((root / "workbench.yaml").read_text())
+    settings["services"] = ["checkout"]
+    settings["capacity"]["services"] = {k: v for k, v in settings["capacity"]["services"].items() if k == "checkout"}
+    (root / "other.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    monkeypatch.chdir(root)
+    return root
+
+
+def headline(root, run_id):
+    import json
+
+    return json.loads((root / "reports" / run_id / "run.json").read_text())["notebooks"][0]["headline"]
+
+
+def test_report_notebooks_use_workbench_config(two_configs, monkeypatch, capsys):
+    monkeypatch.setenv("WORKBENCH_CONFIG", "other.yaml")
+    assert main(["report", "--run-id", "env"]) == 0, capsys.readouterr().err
+    assert headline(two_configs, "env") == {"services": "checkout", "file": "other.yaml"}
+
+
+def test_report_with_config_writes_no_machine_path(two_configs, capsys):
+    assert main(["--config", str(two_configs / "other.yaml"), "report", "--run-id", "flag"]) == 0, capsys.readouterr().err
+    assert headline(two_configs, "flag") == {"services": "checkout", "file": "other.yaml"}
+    for page in (two_configs / "reports" / "flag" / "index.html", two_configs / "reports" / "index.html"):
+        text = page.read_text()
+        assert str(two_configs) not in text and "config_path" not in text
+    assert "config other.yaml" in (two_configs / "reports" / "flag" / "index.html").read_text()
+
+
+def test_report_refuses_while_another_run_holds_the_lock(project, capsys):
+    from workbench._util import try_lock
+
+    reports = project.parent / "reports"
+    with try_lock(reports / ".report.lock", "a test holds it"):
+        assert main(["report", "--notebooks", "03", "--run-id", "second"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "workbench report: error: another report run holds reports/.report.lock; nothing was started: try again when it has finished"
+    assert [p.name for p in reports.iterdir()] == [".report.lock"]
+
+
+@pytest.mark.parametrize(
+    "notebook_name, param, message",
+    [
+        ("05", "history=abc", "parameter history='abc' must be a positive duration like '14D'"),
+        ("06", "days=-3", "parameter days=-3 must be positive"),
+    ],
+)
+def test_report_refuses_values_the_notebook_would_refuse(tmp_path, monkeypatch, capsys, notebook_name, param, message):
+    config = make_project(tmp_path / "p", labels=False)  # the repository's notebooks
+    monkeypatch.chdir(config.parent)
+    assert main(["report", "--notebooks", notebook_name, "--param", param]) == 2
+    assert message in capsys.readouterr().err
+    assert not (config.parent / "reports").exists()
+
+
+def test_report_never_shows_a_credential(tmp_path, monkeypatch, capfd):
+    # The password reaches a notebook's outputs, its own stderr and stdout, an error, and
+    # the Prometheus source's failure; none of it may reach a file of the run or the console.
+    monkeypatch.setenv("WORKBENCH_PROMETHEUS_URL", "http://alice:S3cretPW@127.0.0.1:1")
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    url = "__import__('os').environ['WORKBENCH_PROMETHEUS_URL']"
+    write_notebook(
+        notebooks / "01_prints.ipynb",
+        f"import os, sys\nprint({url})\nprint({url}, file=sys.stderr)\nos.system('echo $WORKBENCH_PROMETHEUS_URL; echo $WORKBENCH_PROMETHEUS_URL >&2')",
+        f"import workbench as wb\nwb.show_headline({{'reached': {url}}})",
+    )
+    write_notebook(notebooks / "02_raises.ipynb", f"raise ConnectionError('cannot reach ' + {url})")
+    write_notebook(
+        notebooks / "03_prometheus.ipynb",
+        'import workbench as wb\nwb.load_service(wb.load_config(""), "checkout", source="prometheus", start="2026-09-01", end="2026-09-02")',
+    )
+    prometheus = {"url": "http://127.0.0.1:9", "retries": 0, "backoff": 0, "timeout": "2s"}
+    config = make_project(tmp_path / "p", notebooks=notebooks, labels=False, services=["checkout"], source={"kind": "sample", "prometheus": prometheus})
+    monkeypatch.chdir(config.parent)
+    assert main(["report", "--run-id", "leaky"]) == 1
+    out, err = capfd.readouterr()
+    assert "S3cretPW" not in out + err
+    assert "FAILED 02_raises: cell 1: ConnectionError: cannot reach http://alice:***@127.0.0.1:1" in err
+    assert "FAILED 03_prometheus" in err
+    files = [p for p in (config.parent / "reports").rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"run.json", "index.html", "01_prints.html", "02_raises.html", "02_raises.ipynb", "03_prometheus.ipynb"}
+    assert [p.name for p in files if b"S3cretPW" in p.read_bytes()] == []
+    assert "http://alice:***@127.0.0.1:1" in (config.parent / "reports" / "leaky" / "01_prints.html").read_text()

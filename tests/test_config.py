@@ -125,3 +125,44 @@ def test_no_root_is_a_clear_error(tmp_path, monkeypatch):
 @pytest.mark.parametrize("value", ["1min", "5min", "15min", "1h", "1D"])
 def test_good_windows(value):
     assert parse_window(value) == value
+
+
+# -- credentials in a bad value are masked; the file read is recorded -----------------------
+
+
+@pytest.mark.parametrize(
+    "change, secret, shown",
+    [
+        # A URL with user:password@ is refused (credentials belong in the environment), and
+        # the refusal must not print the password back.
+        (_set(["source", "prometheus", "url"], "http://bob:Hunter2pw@prom:9090"), "Hunter2pw", "http://bob:***@prom:9090"),
+        (_set(["source", "prometheus", "step"], "password=Hunter2pw"), "Hunter2pw", "password=***"),
+        (_set(["source", "sample", "start"], "postgresql://wb:Hunter2pw@db/wb"), "Hunter2pw", "postgresql://wb:***@db/wb"),
+    ],
+)
+def test_errors_mask_credentials_in_the_values_they_echo(tmp_path, change, secret, shown):
+    with pytest.raises(ConfigError) as err:
+        load_config(with_change(tmp_path, change))
+    assert secret not in str(err.value)
+    assert shown in str(err.value)
+
+
+def test_yaml_errors_mask_credentials_in_the_line_they_quote(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "services: [a]\nsource: {prometheus: {url: http://bob:Hunter2pw@prom:9090\n"))
+    assert "not valid YAML" in str(err.value) and "Hunter2pw" not in str(err.value)
+
+
+def test_the_file_read_is_recorded_but_not_dumped(tmp_path, monkeypatch):
+    path = write(tmp_path, "services: [a]\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("services: [b]\n")
+    assert load_config(path).config_file == path.resolve()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WORKBENCH_CONFIG", "other.yaml")
+    for blank in (None, ""):  # what a notebook's empty config_path means
+        config = load_config(blank)
+        assert config.config_file == other.resolve() and config.services == ["b"]
+    assert "config_file" not in config.model_dump() and "root" not in config.model_dump()
+    with pytest.raises(ConfigError, match="config_file: unknown key"):
+        load_config(write(tmp_path, "services: [a]\nconfig_file: /elsewhere.yaml\n"))

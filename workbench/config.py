@@ -15,6 +15,7 @@ from typing import Annotated
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from workbench._secrets import redact
 from workbench.errors import ConfigError
 from workbench.settings import (
     AlertingSettings,
@@ -38,7 +39,12 @@ ROOT_ENV = "WORKBENCH_ROOT"
 
 
 class Config(Strict):
-    """The validated contents of ``workbench.yaml`` plus the project root."""
+    """The validated contents of ``workbench.yaml`` plus the project root and the file it came from.
+
+    ``config_file`` is the absolute path :func:`load_config` read (``None`` for a config built
+    in code): a report run hands it to its notebooks' kernels, so they load the same file
+    however it was chosen (``--config``, ``$WORKBENCH_CONFIG`` or the default).
+    """
 
     services: Annotated[list[str], Field(min_length=1)]
     window: Window = "15min"
@@ -53,6 +59,7 @@ class Config(Strict):
     capacity: CapacitySettings = Field(default_factory=CapacitySettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     root: Path = Field(default=Path("."), exclude=True)
+    config_file: Path | None = Field(default=None, exclude=True)
 
     @field_validator("services")
     @classmethod
@@ -114,6 +121,7 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def _format_errors(path: Path, exc: ValidationError) -> str:
+    # Each message may echo the value it refuses (a URL with user:password@, a DSN): redacted.
     lines = [f"{path}: invalid configuration"]
     for err in exc.errors():
         key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
@@ -123,7 +131,7 @@ def _format_errors(path: Path, exc: ValidationError) -> str:
         elif isinstance(err.get("input"), (str, int, float, bool)) and repr(err["input"]) not in msg:
             msg += f" (got {err['input']!r})"
         lines.append(f"  {key or '(top level)'}: {msg}")
-    return "\n".join(lines)
+    return redact("\n".join(lines))
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -132,9 +140,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     Parameters
     ----------
     path
-        The file; default ``$WORKBENCH_CONFIG``, else ``workbench.yaml`` in the project
-        root. A relative path is taken from the project root, so the same value works
-        from the CLI and from a notebook.
+        The file; default (``None`` or ``""``) ``$WORKBENCH_CONFIG``, else ``workbench.yaml``
+        in the project root. A relative path is taken from the project root, so the same
+        value works from the CLI and from a notebook. The notebooks' ``config_path``
+        parameter defaults to ``""``, so a report run's kernels (given ``$WORKBENCH_CONFIG``)
+        load the file the run was started with.
 
     Raises
     ------
@@ -151,12 +161,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        # The parser quotes the offending line, which may hold a credential.
+        raise ConfigError(redact(f"{path}: not valid YAML: {exc}")) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
     if "root" in raw:
         raise ConfigError(f"{path}: root: unknown key (the root is the config file's folder)")
+    if "config_file" in raw:
+        raise ConfigError(f"{path}: config_file: unknown key (it is the file being read)")
     try:
-        return Config(**raw, root=path.parent.resolve())
+        return Config(**raw, root=path.parent.resolve(), config_file=path.resolve())
     except ValidationError as exc:
         raise ConfigError(_format_errors(path, exc)) from None

@@ -10,13 +10,19 @@ import nbformat
 import pytest
 
 from workbench.contracts import NotebookStatus
-from workbench.report.index import render_html, write_run, write_runs_index
-from workbench.report.results import NotebookResult, RunResult
+from workbench.report.index import (
+    failure_page,
+    render_html,
+    write_run,
+    write_runs_index,
+)
+from workbench.report.results import NotebookResult, RunResult, RunState
 
 SCRIPT = "<script>alert('x')</script>"
 
 
-def run_result(reports, run_id, *notebooks, parameters=None) -> RunResult:
+def run_result(reports, run_id, *notebooks, parameters=None, state=RunState.COMPLETE, planned=None) -> RunResult:
+    """A run as recorded; by default complete, having planned exactly the notebooks given."""
     folder = reports / run_id
     folder.mkdir(parents=True)
     result = RunResult(
@@ -26,6 +32,8 @@ def run_result(reports, run_id, *notebooks, parameters=None) -> RunResult:
         source="sample",
         commit="abc1234",
         parameters=parameters or {},
+        planned=planned if planned is not None else [nb.name for nb in notebooks],
+        state=state,
     )
     result.notebooks.extend(notebooks)
     return result
@@ -110,7 +118,7 @@ def test_a_good_run_says_so_and_defaults_are_named(tmp_path):
 
 
 def test_rewriting_after_each_notebook_shows_the_run_so_far(tmp_path):
-    result = run_result(tmp_path, "partial", ok("01_x"))
+    result = run_result(tmp_path, "partial", ok("01_x"), planned=["01_x", "02_y"])
     write_run(result)
     result.notebooks.append(failed("02_y", "boom"))
     write_run(result)
@@ -164,3 +172,85 @@ def test_render_html_keeps_a_title_the_notebook_has():
     nb = nbformat.v4.new_notebook()
     nb.metadata["title"] = "Explore"
     assert "<title>Explore</title>" in render_html(nb, "01_explore")
+
+
+# -- how far a run got: running, interrupted, failed ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state, reason, overall, short",
+    [
+        (RunState.RUNNING, None, "<span class='running'>running or killed: 1 of 3 notebooks done</span>", "running or killed"),
+        (RunState.INTERRUPTED, "interrupted by SIGTERM", "<span class='failed'>interrupted by SIGTERM: 1 of 3 notebooks done</span>", "interrupted"),
+        (RunState.FAILED, "disk full", "<span class='failed'>run failed (disk full): 1 of 3 notebooks done</span>", "run failed"),
+    ],
+)
+def test_an_unfinished_run_is_never_green_and_lists_what_did_not_run(tmp_path, state, reason, overall, short):
+    # All that ran succeeded: only the state tells the run is not a good one.
+    result = run_result(tmp_path, "r", ok("01_x"), state=state, planned=["01_x", "02_y", "03_z"])
+    result.current, result.reason = "02_y", reason
+    write_run(result)
+    data = json.loads((result.folder / "run.json").read_text())
+    assert data["ok"] is False and data["state"] == state and data["not_run"] == ["02_y", "03_z"]
+    assert data["planned"] == ["01_x", "02_y", "03_z"] and data["current"] == "02_y"
+    page = result.index.read_text()
+    assert overall in page
+    assert "all reports succeeded" not in page
+    css, words = {RunState.RUNNING: ("running", "running or killed"), RunState.INTERRUPTED: ("failed", "interrupted")}.get(state, ("failed", "stopped"))
+    assert f"<h2>02_y</h2><p><span class='{css}'>{words}</span>" in page  # the notebook that was running
+    assert "<h2>03_z</h2><p><span class='pending'>not run</span>" in page
+    write_runs_index(tmp_path)
+    row = (tmp_path / "index.html").read_text().split("<tr>")[2]
+    assert f">{short}</td>" in row and "class='ok'" not in row
+    assert "<td>01_x, not run: 02_y, 03_z</td>" in row
+
+
+def test_a_complete_run_with_every_notebook_ok_is_the_only_green_one(tmp_path):
+    result = run_result(tmp_path, "r", ok("01_x"), planned=["01_x"])
+    assert result.ok
+    result.state = RunState.RUNNING
+    assert not result.ok
+    result.state = RunState.COMPLETE
+    result.planned.append("02_y")  # planned but never recorded
+    assert not result.ok and result.not_run == ["02_y"]
+
+
+def test_runs_recorded_before_states_existed_still_show(tmp_path):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "run.json").write_text(json.dumps({"run_id": "old", "ok": True, "notebooks": [{"name": "01_x"}]}))
+    write_runs_index(tmp_path)
+    assert "<td class='ok'>ok</td><td>01_x</td>" in (tmp_path / "index.html").read_text()
+
+
+# -- credentials never reach the pages -----------------------------------------------------
+
+SECRET_URL = "http://alice:S3cretPW@prom.internal:9090/api"
+
+
+def test_run_json_and_pages_are_redacted(tmp_path):
+    result = run_result(
+        tmp_path,
+        "r",
+        ok("01_x", headline={"reached": SECRET_URL}),
+        failed("02_y", f"cell 3: ConnectionError: cannot reach {SECRET_URL}"),
+        parameters={"window": "15min", "note": "token=abc123secret"},
+        state=RunState.FAILED,
+    )
+    result.reason = f"could not write: {SECRET_URL}"
+    write_run(result)
+    write_runs_index(tmp_path)
+    for path in (result.folder / "run.json", result.index, tmp_path / "index.html"):
+        text = path.read_text()
+        assert "S3cretPW" not in text and "abc123secret" not in text, path.name
+    data = json.loads((result.folder / "run.json").read_text())
+    assert data["notebooks"][1]["error"] == "cell 3: ConnectionError: cannot reach http://alice:***@prom.internal:9090/api"
+    assert data["notebooks"][0]["headline"] == {"reached": "http://alice:***@prom.internal:9090/api"}
+    # Masked before escaping: an escaped quote would hide the value from the pattern.
+    assert "http://alice:***@prom.internal:9090/api" in result.index.read_text()
+
+
+def test_failure_page_shows_the_error_line_not_a_traceback():
+    page = failure_page("02_y", f"cell 3: ConnectionError: cannot reach {SECRET_URL} <b>", "executed/02_y.ipynb")
+    assert "<h1>02_y</h1>" in page and "cell 3: ConnectionError: cannot reach http://alice:***@prom.internal:9090/api &lt;b&gt;" in page
+    assert "S3cretPW" not in page and "executed/02_y.ipynb" in page

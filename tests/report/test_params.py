@@ -4,7 +4,7 @@ declared types, typing command-line values, refusals, and checks against the con
 
 import nbformat
 import pytest
-from conftest import FIXTURE_NOTEBOOKS, make_project
+from conftest import FIXTURE_NOTEBOOKS, REPO, make_project
 
 from workbench._registry import SOURCES
 from workbench.config import load_config
@@ -116,3 +116,54 @@ def test_source_lists_the_registered_sources(tmp_path):
     assert {"sample", "prometheus"} <= set(params["source"]["choices"])
     assert params["source"]["type"] == "str" and params["source"]["help"] == "metric source"
     assert params["service"]["choices"] is None  # services come from the config, not a registry
+
+
+# -- values the notebook would refuse minutes later ------------------------------------------
+
+REAL = REPO / "notebooks"
+
+
+@pytest.mark.parametrize(
+    "notebook, params, message",
+    [
+        ("05_capacity_forecast", {"history": "abc"}, "history='abc' must be a positive duration like '14D' \\(not a duration with a unit\\)"),
+        ("05_capacity_forecast", {"history": "7"}, "history='7' must be a positive duration like '14D'"),  # pandas reads 7 as 7 ns
+        ("05_capacity_forecast", {"history": "-3D"}, "history='-3D' must be a positive duration"),
+        ("05_capacity_forecast", {"history": "0h"}, "history='0h' must be a positive duration"),
+        ("06_live_alerts", {"days": "-3"}, "days=-3 must be positive"),
+        ("06_live_alerts", {"days": "0"}, "days=0 must be positive"),
+        ("07_retrain", {"weeks": "0"}, "weeks=0 must be positive"),
+        ("07_retrain", {"jobs": "0"}, "jobs=0 must be positive"),
+    ],
+)
+def test_values_the_notebook_would_refuse_fail_up_front(notebook, params, message):
+    with pytest.raises(ParameterError, match=message):
+        coerce_parameters([REAL / f"{notebook}.ipynb"], params)
+
+
+@pytest.mark.parametrize(
+    "notebook, params, expected",
+    [
+        ("05_capacity_forecast", {"history": "7D"}, {"history": "7D"}),
+        ("05_capacity_forecast", {"history": "1h30min"}, {"history": "1h30min"}),
+        ("06_live_alerts", {"days": "2"}, {"days": 2}),
+        ("07_retrain", {"weeks": "1", "jobs": "1"}, {"weeks": 1, "jobs": 1}),
+        ("01_explore", {"window": "1h", "start": "2026-09-01"}, {"window": "1h", "start": "2026-09-01"}),  # defaults "" are no durations
+    ],
+)
+def test_good_durations_and_counts_pass(notebook, params, expected):
+    path = REAL / f"{notebook}.ipynb"
+    assert coerce_parameters([path], params)[path] == expected
+
+
+def test_a_count_in_the_fixture_must_be_positive_too(project):
+    path = project.path("notebooks") / "01_typed_parameters.ipynb"
+    with pytest.raises(ParameterError, match="count=0 must be positive"):
+        coerce_parameters([path], {"count": "0"})
+    assert coerce_parameters([path], {"ratio": "-0.5"})[path] == {"ratio": -0.5}  # not a count
+
+
+def test_check_values_masks_credentials(project):
+    with pytest.raises(ParameterError) as err:
+        check_values(project, {"service": "http://bob:Hunter2pw@prom:9090"})
+    assert "Hunter2pw" not in str(err.value) and "http://bob:***@prom:9090" in str(err.value)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
-from pathlib import Path
 
 from workbench.cli._common import (
     load_config,
@@ -15,25 +16,65 @@ from workbench.cli._common import (
 __all__ = ["register"]
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    from workbench.contracts import NotebookStatus
-    from workbench.report.runner import run_report
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        from workbench._secrets import redact
 
-    config = load_config(args.config)
-    params = parse_params(args.param)
-    if args.config and "config_path" not in params:
-        params["config_path"] = str(Path(args.config).resolve())
-    # Progress goes to stderr so stdout is just the report's path, for scripts and cron mail.
-    result = run_report(
-        config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=lambda line: print(line, file=sys.stderr)
-    )
+        return redact(super().format(record))
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import warnings
+
+    from workbench._secrets import redact
+    from workbench.contracts import NotebookStatus
+    from workbench.errors import WorkbenchError
+    from workbench.report.runner import RunInterrupted, run_report
+
+    def say(line: str) -> None:
+        print(redact(line), file=sys.stderr)
+
+    # Everything this command prints goes through redact(): a credential in the environment
+    # (WORKBENCH_PROMETHEUS_URL) can surface in a message, a warning or a kernel's output.
+    show_warning = warnings.showwarning
+
+    def redacted_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        show_warning(redact(str(message)), category, filename, lineno, file, line)
+
+    # Libraries' log records (papermill, nbclient) would reach stderr through logging's
+    # last-resort handler, unmasked: this handler takes their place while the run lasts.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(_RedactingFormatter("%(message)s"))
+    logging.getLogger().addHandler(handler)
+    warnings.showwarning = redacted_warning
+    try:
+        config = load_config(args.config)
+        params = parse_params(args.param)
+        # Progress goes to stderr so stdout is just the report's path, for scripts and cron mail.
+        # The notebooks load the config this run loaded: the runner gives their kernels
+        # WORKBENCH_CONFIG, however the file was chosen (--config, $WORKBENCH_CONFIG, default).
+        result = run_report(config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=say)
+    except RunInterrupted as exc:
+        where = f"run {exc.result.run_id} recorded as interrupted in {shown(exc.result.folder)}; " if exc.result else ""
+        say(f"workbench report: interrupted by {signal.Signals(exc.signum).name}; {where}reports/latest unchanged")
+        return exc.exit_status
+    except KeyboardInterrupt:  # Ctrl-C before the run started: nothing to record
+        say("workbench report: interrupted before the run started; nothing was written")
+        return 130
+    except WorkbenchError as exc:
+        exc.args = tuple(redact(str(arg)) for arg in exc.args)
+        raise
+    finally:
+        warnings.showwarning = show_warning
+        logging.getLogger().removeHandler(handler)
     if not result.ok:
         failed = [nb for nb in result.notebooks if nb.status != NotebookStatus.OK]
         for nb in failed:
-            print(f"FAILED {nb.name}: {nb.error}", file=sys.stderr)
+            say(f"FAILED {nb.name}: {nb.error}")
             if nb.executed:
-                print(f"  executed copy kept at {shown(result.folder / nb.executed)}", file=sys.stderr)
-        print(f"run {result.run_id} failed; reports/latest still points at the last good run", file=sys.stderr)
+                say(f"  executed copy kept at {shown(result.folder / nb.executed)}")
+        say(f"run {result.run_id} failed; reports/latest still points at the last good run")
         print(shown(result.index))
         return 1
     print(shown(config.path("reports") / "latest" / "index.html"))

@@ -1,6 +1,10 @@
 """The HTML a report run leaves behind: each notebook without code, the run's
-``index.html`` (run id, time, source, commit, each report's status and headline figures)
-and the index of all runs.
+``index.html`` (run id, time, source, commit, how far the run got, each report's status
+and headline figures) and the index of all runs.
+
+These pages are for readers who never open a notebook, so everything on them, and in
+``run.json``, has its credentials masked (:func:`workbench._secrets.redact`), and a run
+that is not known to have finished well is never shown in green.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ import nbformat
 import pandas as pd
 from nbconvert import HTMLExporter
 
+from workbench._secrets import redact
 from workbench._util import atomic_write_text
-from workbench.contracts import NotebookStatus
-from workbench.report.results import RunResult
+from workbench.report.results import RunResult, RunState
 
-__all__ = ["render_html", "write_run", "write_runs_index"]
+__all__ = ["failure_page", "render_html", "write_run", "write_runs_index"]
 
 
 _CSS = """
@@ -26,8 +30,13 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem 
 h1{font-size:1.5rem;margin-bottom:.2rem} .meta{color:#666;font-size:.9rem;margin-bottom:1.5rem}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:left;font-size:.9rem}
 .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;font-weight:600} .error{color:#cf222e;font-family:monospace;font-size:.85rem}
+.running{color:#9a6700;font-weight:600} .pending{color:#666;font-weight:600}
 .card{border:1px solid #ddd;border-radius:6px;padding:.8rem 1rem;margin-bottom:1rem}
 """
+
+#: What a run that says ``running`` is called on a page: a static page cannot tell a run in
+#: progress from one killed outright, which never got to say so.
+RUNNING_OR_KILLED = "running or killed"
 
 
 def _page(title: str, body: str) -> str:
@@ -37,52 +46,102 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _status(ok: bool) -> NotebookStatus:
-    # The CSS classes are named after the statuses.
-    return NotebookStatus.OK if ok else NotebookStatus.FAILED
+def _redacted(value):
+    """``value`` (JSON-like) with every string's credentials masked, before any escaping."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_redacted(k): _redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def _run_status(run: dict) -> tuple[str, str]:
+    """The CSS class and the words for a run's overall status, from its ``run.json`` data."""
+    state = run.get("state", RunState.COMPLETE)  # runs recorded before states existed
+    done, planned = len(run.get("notebooks", [])), len(run.get("planned") or run.get("notebooks", []))
+    progress = f"{done} of {planned} notebooks done"
+    if state == RunState.RUNNING:
+        return "running", f"{RUNNING_OR_KILLED}: {progress}"
+    if state == RunState.INTERRUPTED:
+        return "failed", f"{run.get('reason') or 'interrupted'}: {progress}"  # "interrupted by SIGTERM: ..."
+    if state == RunState.FAILED:
+        return "failed", f"run failed ({run.get('reason') or 'unknown error'}): {progress}"
+    if run.get("ok"):
+        return "ok", "all reports succeeded"
+    return "failed", "some reports failed"
+
+
+def _short_status(run: dict) -> tuple[str, str]:
+    """The CSS class and one or two words for the runs index."""
+    css, _ = _run_status(run)
+    words = {RunState.RUNNING: RUNNING_OR_KILLED, RunState.INTERRUPTED: "interrupted", RunState.FAILED: "run failed"}
+    return css, words.get(run.get("state"), "ok" if css == "ok" else "failed")
+
+
+def _card(nb: dict) -> str:
+    link = f"<a href='{html.escape(nb['html'])}'>{html.escape(nb['name'])}</a>" if nb.get("html") else html.escape(nb["name"])
+    status = f"<span class='{nb['status']}'>{nb['status']}</span> in {nb['seconds']:.1f}s"
+    detail = ""
+    if nb.get("error"):
+        detail += f"<p class='error'>{html.escape(nb['error'])}</p>"
+    if nb.get("headline"):
+        detail += pd.DataFrame([nb["headline"]]).to_html(index=False, border=0, na_rep="–", escape=True)
+    return f"<div class='card'><h2>{link}</h2><p>{status}</p>{detail}</div>"
+
+
+def _unfinished_card(name: str, run: dict) -> str:
+    if name == run.get("current"):  # the notebook that was running when the record was last written
+        state = run.get("state")
+        css, words = ("running", RUNNING_OR_KILLED) if state == RunState.RUNNING else ("failed", "interrupted" if state == RunState.INTERRUPTED else "stopped")
+    else:
+        css, words = "pending", "not run"
+    return f"<div class='card'><h2>{html.escape(name)}</h2><p><span class='{css}'>{words}</span></p></div>"
 
 
 def write_run(result: RunResult) -> None:
+    """Write the run's ``run.json`` and ``index.html`` (both redacted) from ``result`` as it stands.
+
+    Called when the run starts, after each notebook and when it ends, so the pages always
+    show how far it got, and list the planned notebooks that have not run.
+    """
     data = asdict(result)
-    data["folder"] = str(result.folder)
-    data["ok"] = result.ok
+    data.update(folder=str(result.folder), ok=result.ok, not_run=result.not_run)
+    data = _redacted(data)
     atomic_write_text(result.folder / "run.json", json.dumps(data, indent=2, default=str))
-    cards = []
-    for nb in result.notebooks:
-        link = f"<a href='{html.escape(nb.html)}'>{html.escape(nb.name)}</a>" if nb.html else html.escape(nb.name)
-        status = f"<span class='{nb.status}'>{nb.status}</span> in {nb.seconds:.1f}s"
-        detail = ""
-        if nb.error:
-            detail += f"<p class='error'>{html.escape(nb.error)}</p>"
-        if nb.headline:
-            detail += pd.DataFrame([nb.headline]).to_html(index=False, border=0, na_rep="–", escape=True)
-        cards.append(f"<div class='card'><h2>{link}</h2><p>{status}</p>{detail}</div>")
-    overall = "all reports succeeded" if result.ok else "some reports failed"
-    params = ", ".join(f"{k}={v}" for k, v in result.parameters.items()) or "defaults"
+    cards = [_card(nb) for nb in data["notebooks"]] + [_unfinished_card(name, data) for name in data["not_run"]]
+    css, overall = _run_status(data)
+    params = ", ".join(f"{k}={v}" for k, v in data["parameters"].items()) or "defaults"
     meta = (
-        f"<div class='meta'>run {html.escape(result.run_id)} · started {html.escape(result.started)} · "
-        f"source <b>{html.escape(result.source)}</b> · commit {html.escape(result.commit)} · "
-        f"parameters: {html.escape(params)} · <span class='{_status(result.ok)}'>{overall}</span></div>"
+        f"<div class='meta'>run {html.escape(data['run_id'])} · started {html.escape(data['started'])} · "
+        f"source <b>{html.escape(data['source'])}</b> · commit {html.escape(data['commit'])} · "
+        f"config {html.escape(data['config'])} · parameters: {html.escape(params)} · "
+        f"<span class='{css}'>{html.escape(overall)}</span></div>"
     )
     body = f"<h1>aiops-workbench report</h1>{meta}{''.join(cards)}<p><a href='../index.html'>all runs</a></p>"
-    atomic_write_text(result.folder / "index.html", _page(f"report {result.run_id}", body))
+    atomic_write_text(result.folder / "index.html", _page(f"report {data['run_id']}", body))
 
 
 def write_runs_index(reports: Path) -> None:
+    """Write ``reports/index.html``: every run, newest first, with how far it got."""
     rows = []
     for run_file in sorted(reports.glob("*/run.json"), reverse=True):
         if run_file.parent.is_symlink():
             continue
         try:
-            run = json.loads(run_file.read_text())
+            run = _redacted(json.loads(run_file.read_text()))
         except (OSError, json.JSONDecodeError):
             continue
-        status = _status(bool(run.get("ok")))
+        css, status = _short_status(run)
         names = ", ".join(nb["name"] for nb in run.get("notebooks", []))
+        unfinished = [name for name in run.get("planned", []) if name not in {nb["name"] for nb in run.get("notebooks", [])}]
+        if unfinished:
+            names = ", ".join(filter(None, [names, f"not run: {', '.join(unfinished)}"]))
         rows.append(
             f"<tr><td><a href='{html.escape(run['run_id'])}/index.html'>{html.escape(run['run_id'])}</a></td>"
             f"<td>{html.escape(run.get('started', ''))}</td><td>{html.escape(run.get('source', ''))}</td>"
-            f"<td class='{status}'>{status}</td><td>{html.escape(names)}</td></tr>"
+            f"<td class='{css}'>{status}</td><td>{html.escape(names)}</td></tr>"
         )
     table = "<table><tr><th>run</th><th>started</th><th>source</th><th>status</th><th>notebooks</th></tr>" + "".join(rows) + "</table>"
     body = "<h1>aiops-workbench runs</h1><p class='meta'><a href='latest/index.html'>latest good run</a></p>" + table
@@ -90,7 +149,23 @@ def write_runs_index(reports: Path) -> None:
 
 
 def render_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """A notebook's outputs as one HTML page, without code cells or prompts."""
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     nb.metadata.setdefault("title", title)
     body, _ = exporter.from_notebook_node(nb)
     return body
+
+
+def failure_page(name: str, error: str, executed: str | None) -> str:
+    """The page for a notebook that failed: its name, the failing cell and a one-line error.
+
+    The traceback names machine paths and servers, so it stays in the executed notebook
+    (``executed``, relative to the run folder) for whoever debugs it.
+    """
+    error = redact(error)
+    kept = f"<p class='meta'>The executed notebook is kept for engineers: {html.escape(executed)}</p>" if executed else ""
+    body = (
+        f"<h1>{html.escape(name)}</h1><div class='card'><p><span class='failed'>failed</span></p>"
+        f"<p class='error'>{html.escape(error)}</p></div>{kept}<p><a href='index.html'>this run</a></p>"
+    )
+    return _page(f"{name} (failed)", body)

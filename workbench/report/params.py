@@ -3,12 +3,16 @@
 them against the config before anything runs.
 
 Unknown names, mistyped values, unknown services or sources, bad windows or ranges are a
-:class:`~workbench.errors.ParameterError`. Names that look like secrets are refused
-outright, because papermill writes parameters into the executed notebook.
+:class:`~workbench.errors.ParameterError`. So are values the notebook would refuse minutes
+later: a parameter whose declared default is a duration (``history: str = "14D"``) must be a
+positive duration with a unit, and a count of days, hours, weeks, minutes, jobs or things
+(``days: int = 7``) must be positive. Names that look like secrets are refused outright,
+because papermill writes parameters into the executed notebook.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -16,9 +20,11 @@ import papermill
 import yaml
 
 from workbench._registry import SOURCES
+from workbench._secrets import redact
 from workbench.config import Config
 from workbench.errors import ConfigError, DataError, ParameterError, ReportError
 from workbench.settings import parse_window
+from workbench.settings.types import positive_duration
 
 __all__ = ["check_values", "coerce_parameters", "discover_notebooks", "notebook_parameters"]
 
@@ -26,6 +32,11 @@ __all__ = ["check_values", "coerce_parameters", "discover_notebooks", "notebook_
 _CHOICES = {"source": SOURCES}
 
 _SECRET_NAME = re.compile(r"(?i)(token|password|passwd|secret|api_?key|credential|routing_key)")
+#: Numeric parameters that count something: zero or less makes the notebook fail (an empty
+#: replay range, no worker processes), so they must be positive.
+_COUNT_NAME = re.compile(r"(?i)^(?:n_)?(?:days|hours|weeks|minutes|count|jobs)$|_(?:days|hours|weeks|minutes|count)$")
+#: A duration with a unit, as pandas reads it: ``14D``, ``1h30min``, ``90s``.
+_DURATION = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*[A-Za-z]+(?:\s*\d+(?:\.\d+)?\s*[A-Za-z]+)*\s*$")
 
 
 def discover_notebooks(config: Config, names: list[str] | None = None) -> list[Path]:
@@ -95,6 +106,45 @@ def _coerce(name: str, value: str, type_name: str):
     return value
 
 
+def _duration_default(default) -> str | None:
+    """The declared default if it is a duration string such as ``"14D"``, else ``None``."""
+    try:
+        value = ast.literal_eval(default) if isinstance(default, str) else default
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(value, str) and _DURATION.match(value):
+        try:
+            positive_duration(value)
+        except ValueError:
+            return None
+        return value
+    return None
+
+
+def _check_range(name: str, value, spec: dict) -> None:
+    """Refuse a typed value the notebook would refuse: a bad duration, a count below one.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter, the value and what is expected.
+    """
+    example = _duration_default(spec.get("default"))
+    if example is not None and isinstance(value, str):
+        problem = None
+        if not _DURATION.match(value):
+            problem = "not a duration with a unit"
+        else:
+            try:
+                positive_duration(value)
+            except ValueError as exc:
+                problem = str(exc)
+        if problem:
+            raise ParameterError(f"parameter {name}={value!r} must be a positive duration like {example!r} ({problem})")
+    if _COUNT_NAME.search(name) and isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+        raise ParameterError(f"parameter {name}={value!r} must be positive")
+
+
 def coerce_parameters(notebooks: list[Path], raw: dict[str, str]) -> dict[Path, dict]:
     """Check ``raw`` (strings from the command line) against what each notebook declares.
 
@@ -104,8 +154,9 @@ def coerce_parameters(notebooks: list[Path], raw: dict[str, str]) -> dict[Path, 
     Raises
     ------
     ParameterError
-        A name that looks like a secret, a name no notebook declares, or a value
-        that does not parse as the declared type.
+        A name that looks like a secret, a name no notebook declares, a value that
+        does not parse as the declared type, or one the notebook would refuse (a bad
+        duration, a count below one).
     """
     for name in raw:
         if _SECRET_NAME.search(name):
@@ -119,10 +170,14 @@ def coerce_parameters(notebooks: list[Path], raw: dict[str, str]) -> dict[Path, 
     if unknown:
         listing = ", ".join(sorted(known)) or "none"
         raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; the selected notebooks take: {listing}")
-    return {
+    typed = {
         path: {name: _coerce(name, value, params[name]["type"]) for name, value in raw.items() if name in params}
         for path, params in declared.items()
     }
+    for path, values in typed.items():
+        for name, value in values.items():
+            _check_range(name, value, declared[path][name])
+    return typed
 
 
 def check_values(config: Config, raw: dict[str, str]) -> None:
@@ -142,4 +197,4 @@ def check_values(config: Config, raw: dict[str, str]) -> None:
             parse_window(raw["window"])
         time_range(raw.get("start"), raw.get("end"))
     except (ConfigError, DataError, ValueError) as exc:
-        raise ParameterError(str(exc)) from None
+        raise ParameterError(redact(str(exc))) from None
