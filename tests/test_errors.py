@@ -145,3 +145,14 @@ def test_help_lists_the_exit_codes(capsys):
     for code, meaning in workbench.cli.EXIT_CODES.items():
         assert f"  {code}  {meaning}" in out
     assert sorted(workbench.cli.EXIT_CODES) == [0, 1, 2]
+
+
+def test_a_data_warning_prints_as_a_note_without_our_source_path():
+    import warnings
+
+    from workbench.errors import DataWarning
+
+    assert warnings.formatwarning(DataWarning("checkout: no latency_p99 data"), DataWarning, "/abs/workbench/x.py", 12) == (
+        "Note: checkout: no latency_p99 data\n"
+    )
+    assert "/abs/x.py:3: UserWarning: other" in warnings.formatwarning(UserWarning("other"), UserWarning, "/abs/x.py", 3)

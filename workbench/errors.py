@@ -4,9 +4,14 @@ The subclasses name the cause, so a caller (the CLI, a scheduled job, a notebook
 can tell bad input from an unreachable server without parsing messages. Errors
 about bad input also derive from :class:`ValueError`, as scikit-learn and pandas
 callers expect; an unreachable server or a failed run does not.
+
+:class:`DataWarning` is for input the workbench can use but a person should look at (data
+left out, an assumption made); it prints as ``Note: ...`` in notebooks and reports.
 """
 
 from __future__ import annotations
+
+import warnings
 
 __all__ = [
     "BusyError",
@@ -46,6 +51,19 @@ class DataError(WorkbenchError, ValueError):
 
 class DataWarning(UserWarning):
     """Input the workbench can use but a person should look at (data left out, an assumption made)."""
+
+
+_FORMAT_WARNING = warnings.formatwarning
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    # A data warning is for the reader of a notebook or report: the note, not our source path.
+    if issubclass(category, DataWarning):
+        return f"Note: {message}\n"
+    return _FORMAT_WARNING(message, category, filename, lineno, line)
+
+
+warnings.formatwarning = _format_warning
 
 
 class LabelError(DataError):
