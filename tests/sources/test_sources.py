@@ -127,3 +127,37 @@ def test_local_times_without_a_zone_are_refused_with_the_hint(tmp_path):
 def test_an_unknown_zone_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
         files_project(tmp_path, dst_rows(AUTUMN), timezone="Mars/Olympus")
+
+
+def test_a_wide_file_with_its_own_names_is_mapped_to_the_contract(tmp_path):
+    from workbench.errors import DataWarning
+
+    stamps = pd.date_range("2026-10-01", periods=3, freq="1min", tz="UTC").astype(str)
+    rows = pd.DataFrame({"ts": list(stamps) * 2, "app": ["api"] * 3 + ["web"] * 3, "p95_ms": [10.0, 11, 12, 20, 21, 22],
+                         "cpu_usage": [1.0, 2, 3, 4, 5, 6], "gc_pauses": 0.0})
+    config = files_project(tmp_path, rows, form="wide", columns={"timestamp": "ts", "service": "app"}, metrics={"p95_ms": "latency_p95"})
+    config = config.model_copy(update={"services": ["api", "web"]})
+    with pytest.warns(DataWarning, match=r"metrics \['gc_pauses'\] are not canonical and not mapped"):
+        frame = load_metrics(config)
+        wide = load_service(config, "web")
+    assert sorted(frame["metric"].unique()) == ["cpu_usage", "latency_p95"]
+    assert wide["latency_p95"].tolist() == [20.0, 21.0, 22.0] and wide["cpu_usage"].tolist() == [4.0, 5.0, 6.0]
+
+
+def test_a_long_file_with_its_own_column_and_metric_names(tmp_path):
+    rows = pd.DataFrame({"time": ["2026-10-01T00:00Z", "2026-10-01T00:01Z"], "svc": "checkout", "name": "rps", "val": [5.0, 6.0]})
+    config = files_project(tmp_path, rows, columns={"timestamp": "time", "service": "svc", "metric": "name", "value": "val"},
+                           metrics={"rps": "request_rate"})
+    assert load_service(config, "checkout")["request_rate"].tolist() == [5.0, 6.0]
+
+
+def test_a_missing_mapped_column_names_the_files_columns(tmp_path):
+    rows = pd.DataFrame({"when": ["2026-10-01T00:00Z"], "service": "checkout", "cpu_usage": [1.0]})
+    with pytest.raises(DataError, match=r"no column \['timestamp'\] .*the file has \['when', 'service', 'cpu_usage'\]"):
+        load_metrics(files_project(tmp_path, rows, form="wide"))
+
+
+def test_a_mapping_to_an_unknown_metric_is_a_config_error(tmp_path):
+    rows = pd.DataFrame({"timestamp": ["2026-10-01T00:00Z"], "service": "checkout", "cpu": [1.0]})
+    with pytest.raises(ConfigError, match="maps to unknown metrics \\['cpu_percent'\\]"):
+        files_project(tmp_path, rows, form="wide", metrics={"cpu": "cpu_percent"})

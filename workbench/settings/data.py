@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -43,11 +43,36 @@ class SampleSettings(Strict):
         return value
 
 
+class FileColumns(Strict):
+    """The file's column names for the long-form fields (``metric`` and ``value``: long form only)."""
+
+    timestamp: str = "timestamp"
+    service: str = "service"
+    metric: str = "metric"
+    value: str = "value"
+
+
 class FilesSettings(Strict):
     path: str = "data/metrics.parquet"
     #: The IANA time zone of timestamps written without an offset (e.g. ``Europe/Berlin``);
     #: default: such timestamps are UTC. Local times across a daylight-saving change need it.
     timezone: str | None = None
+    #: ``long``: one row per timestamp, service, metric and value; ``wide``: one row per
+    #: timestamp and service, one column per metric.
+    form: Literal["long", "wide"] = "long"
+    columns: FileColumns = Field(default_factory=FileColumns)
+    #: The file's metric names (long: values of the metric column; wide: column names) for
+    #: the canonical ones, e.g. ``{p95_ms: latency_p95, cpu_pct: cpu_usage}``; canonical
+    #: names need no entry. Other metrics in the file are left out, with a note.
+    metrics: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("metrics")
+    @classmethod
+    def _canonical_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted({v for v in value.values() if v not in CANONICAL_METRICS})
+        if bad:
+            raise ValueError(f"maps to unknown metrics {bad}; the canonical metrics are {list(CANONICAL_METRICS)}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -1,4 +1,8 @@
-"""Metrics from a long-form CSV or Parquet file (``source.files.path`` in the config).
+"""Metrics from a team's CSV or Parquet file (``source.files`` in the config).
+
+Long form (``timestamp, service, metric, value``) or wide (``timestamp, service`` and one
+column per metric), with the file's own column names and metric names mapped to the
+contract's (``source.files.columns`` and ``source.files.metrics``).
 
 Timestamps without an offset are UTC, unless ``source.files.timezone`` names the zone
 they were written in: then each series is read as local time and converted, the repeated
@@ -9,14 +13,17 @@ conflicting values is refused with a hint that the file may hold local times.
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from workbench.config import Config
-from workbench.contracts import validate_long
-from workbench.errors import DataError
+from workbench.contracts import CANONICAL_METRICS, validate_long
+from workbench.errors import DataError, DataWarning
+from workbench.settings.data import FileColumns, FilesSettings
 from workbench.store.files import read_parquet
 
-__all__ = ["FilesSource", "localize"]
+__all__ = ["FilesSource", "localize", "to_long"]
 
 
 def localize(frame: pd.DataFrame, timezone: str, path) -> pd.DataFrame:
@@ -46,15 +53,58 @@ def localize(frame: pd.DataFrame, timezone: str, path) -> pd.DataFrame:
     return pd.concat(out).sort_index()
 
 
+def to_long(frame: pd.DataFrame, settings: FilesSettings, path) -> pd.DataFrame:
+    """A team's file in the long-form contract: its columns renamed, a wide file melted, its
+    metric names mapped to the canonical ones (``source.files``); other metrics left out with a note.
+
+    Raises
+    ------
+    DataError
+        A configured column is missing (the message lists the file's columns).
+    """
+    cols = settings.columns
+    needed = [cols.timestamp, cols.service] + ([cols.metric, cols.value] if settings.form == "long" else [])
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: no column {missing} (source.files.columns, form {settings.form}); the file has {list(frame.columns)}"
+        )
+    names = {**{m: m for m in CANONICAL_METRICS}, **settings.metrics}
+    if settings.form == "wide":
+        kept = [c for c in frame.columns if c in names]
+        other = [c for c in frame.columns if c not in names and c not in (cols.timestamp, cols.service)]
+        frame = frame.melt(id_vars=[cols.timestamp, cols.service], value_vars=kept, var_name="metric", value_name="value")
+    else:
+        present = frame[cols.metric].astype(str)
+        other = sorted(set(present) - set(names))
+        frame = frame.rename(columns={cols.metric: "metric", cols.value: "value"})
+        frame = frame[present.isin(names).to_numpy()]
+    if other:
+        warnings.warn(
+            f"{path}: metrics {other[:10]} are not canonical and not mapped (source.files.metrics), so they are left out",
+            DataWarning,
+            stacklevel=3,
+        )
+    frame = frame.rename(columns={cols.timestamp: "timestamp", cols.service: "service"})
+    return frame.assign(metric=frame["metric"].astype(str).map(names))
+
+
 class FilesSource:
-    """Reads ``timestamp, service, metric, value`` rows from ``.csv`` or ``.parquet``."""
+    """Reads a team's metrics from ``.csv`` or ``.parquet``: long form by default, or wide,
+    with the column and metric names mapped as ``source.files`` says."""
 
     def __init__(self, config: Config) -> None:
-        self.path = (config.root / config.source.files.path).resolve()
-        self.timezone = config.source.files.timezone
+        self.settings = config.source.files
+        self.path = (config.root / self.settings.path).resolve()
+        self.timezone = self.settings.timezone
+
+    def _as_is(self) -> bool:
+        """The file is already in the contract (read it through the store's fast Parquet reader)."""
+        s = self.settings
+        return s.form == "long" and not s.metrics and s.columns == FileColumns() and self.timezone is None
 
     def load(self, services: list[str], start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
-        if self.path.suffix == ".parquet" and self.timezone is None:
+        if self.path.suffix == ".parquet" and self._as_is():
             return read_parquet(self.path, services, start, end)
         if self.path.suffix not in (".csv", ".parquet"):
             raise DataError(f"{self.path}: expected a .csv or .parquet file")
@@ -67,6 +117,8 @@ class FilesSource:
         except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
             kind = "CSV" if self.path.suffix == ".csv" else "Parquet"
             raise DataError(f"{self.path}: not a readable {kind} file ({exc})") from exc
+        if not self._as_is() and len(frame):
+            frame = to_long(frame, self.settings, self.path)
         if self.timezone is not None and {"timestamp", "service", "metric"} <= set(frame.columns) and len(frame):
             frame = localize(frame, self.timezone, self.path)
         try:
