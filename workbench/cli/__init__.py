@@ -16,6 +16,7 @@ from workbench import __version__
 from workbench.cli.analysis import register as analysis_verbs
 from workbench.cli.live import register as live_verbs
 from workbench.cli.models import register as model_verbs
+from workbench.cli.project import register as project_verbs
 from workbench.cli.reports import register as report_verbs
 from workbench.errors import WorkbenchError
 
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", help="workbench.yaml to use (default: the project's, or $WORKBENCH_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for register in (report_verbs, analysis_verbs, model_verbs, live_verbs):
+    for register in (project_verbs, report_verbs, analysis_verbs, model_verbs, live_verbs):
         register(sub)
     return parser
 
