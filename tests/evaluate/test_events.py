@@ -65,3 +65,17 @@ def test_missed_and_regressions():
 def test_another_services_alert_does_not_count():
     other = alerts((70, 90, 75)).assign(service="b")
     assert event_metrics(other, INCIDENTS, T, T + pd.Timedelta(days=7), window="15min")["missed_incidents"] == ["I1", "I2"]
+
+
+def test_headline_without_labelled_incidents_says_so_instead_of_none():
+    from workbench.evaluate.events import headline_figures
+
+    none = INCIDENTS.iloc[:0]
+    result = compare({"baseline": alerts((70, 90, 75), (300, 330, 300)), "model": alerts((70, 90, 75)), "hybrid": alerts((70, 90, 75))},
+                     none, T, T + pd.Timedelta(days=7), window="15min")
+    headline = headline_figures(result)
+    assert headline["alert volume vs old thresholds"] == "-50%" and headline["labelled incidents"].startswith("none yet: label incidents")
+    assert "None" not in str(headline) and "nan" not in str(headline)
+    labelled = headline_figures(compare({n: alerts((70, 90, 75)) for n in ("baseline", "model", "hybrid")}, INCIDENTS, T,
+                                        T + pd.Timedelta(days=7), window="15min"))
+    assert labelled["median time to detect"] == "15 min (old: 15 min)"

@@ -129,14 +129,25 @@ def comparison_table(results: dict) -> pd.DataFrame:
 def headline_figures(results: dict) -> dict:
     """The few numbers a leader reads first: the hybrid against the old thresholds."""
     base, hybrid = results["baseline"], results["hybrid"]
+    if not hybrid["incidents"]:
+        # Without labels there is nothing to be right or wrong about: say so, not "None min".
+        return {
+            "alert volume vs old thresholds": f"{hybrid.get('volume_change', 0):+.0%}",
+            "labelled incidents": "none yet: label incidents in 02_label_incidents to measure false alarms, misses and time to detect",
+            "weeks evaluated": results["summary"]["weeks"],
+        }
     return {
         "alert volume vs old thresholds": f"{hybrid.get('volume_change', 0):+.0%}",
         "false-positive share": f"{hybrid['fp_share']:.0%} (was {base['fp_share']:.0%})",
         "missed incidents": f"{len(hybrid['missed_incidents'])} of {hybrid['incidents']} (old: {len(base['missed_incidents'])})",
         "caught by old, missed by hybrid": len(results["summary"].get("regressions", [])),
-        "median time to detect": f"{hybrid['ttd_median_minutes']} min (old: {base['ttd_median_minutes']} min)",
+        "median time to detect": f"{_minutes(hybrid['ttd_median_minutes'])} (old: {_minutes(base['ttd_median_minutes'])})",
         "weeks evaluated": results["summary"]["weeks"],
     }
+
+
+def _minutes(value) -> str:
+    return "none detected" if value is None or pd.isna(value) else f"{value:g} min"
 
 
 def missed_table(results: dict, incidents: pd.DataFrame) -> pd.DataFrame:
