@@ -134,3 +134,13 @@ def test_ruleset_is_an_estimator():
 def test_ruleset_rejects_duplicate_names():
     with pytest.raises(ParameterError, match="duplicate rule names"):
         RuleSet([ThresholdRule("a"), ThresholdRule("a", op="<")]).fit()
+
+
+def test_a_ruleset_turns_off_a_rule_whose_metric_is_missing_and_says_so():
+    from workbench.errors import DataWarning
+
+    rules = RuleSet([ThresholdRule("p99", "latency_p99", ">", 1), ThresholdRule("hot", "cpu_usage", ">", 5)]).fit()
+    samples = minutes([1, 9, 9]).rename(columns=lambda c: "cpu_usage")
+    with pytest.warns(DataWarning, match=r"rules p99 \(latency_p99\) are off: the data have no such metric"):
+        fired = rules.predict(samples)
+    assert fired["p99"].tolist() == [False] * 3 and fired["hot"].tolist() == [False, True, True]

@@ -14,6 +14,8 @@ verdict alike (ADTK's ``ThresholdAD``).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
@@ -22,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from workbench._util import infer_step
 from workbench.contracts import RULE_ACTIONS, RuleOp
 from workbench.detect.base import VerdictKind, verdict_frame
-from workbench.errors import DataError, ParameterError
+from workbench.errors import DataError, DataWarning, ParameterError
 from workbench.settings import Rule
 
 __all__ = ["RuleOp", "RuleSet", "ThresholdRule", "rule_verdicts"]
@@ -167,10 +169,20 @@ class RuleSet(BaseEstimator):
         return self
 
     def predict(self, samples: pd.DataFrame) -> pd.DataFrame:
-        """One boolean column per rule (named after it): True where the rule is firing."""
+        """One boolean column per rule (named after it): True where the rule is firing.
+
+        A rule whose metric the data lack (a service without a p99, say) is off (never
+        firing), with a :class:`~workbench.errors.DataWarning` naming it: one missing metric
+        must not silence every other rule.
+        """
         check_is_fitted(self, "rules_")
         samples = _samples(samples, "set")
-        return pd.DataFrame({r.name: r.predict(samples) for r in self.rules_}, index=samples.index, dtype=bool)
+        off = [r for r in self.rules_ if r.metric not in samples]
+        if off:
+            named = ", ".join(f"{r.name} ({r.metric})" for r in off)
+            warnings.warn(f"rules {named} are off: the data have no such metric", DataWarning, stacklevel=2)
+        firing = {r.name: r.predict(samples) if r not in off else pd.Series(False, index=samples.index) for r in self.rules_}
+        return pd.DataFrame(firing, index=samples.index, dtype=bool)
 
     def verdicts(self, samples: pd.DataFrame, window: str) -> pd.DataFrame:
         """The rules' verdict frame per window (:mod:`workbench.detect.base`); see :func:`rule_verdicts`."""
