@@ -33,12 +33,12 @@ def test_bad_config_exits_2(tmp_path, capsys):
 
 def test_report_prints_latest_index_and_fails_with_the_notebook_name(project, capsys):
     assert main(["report", "--notebooks", "03", "--run-id", "r1"]) == 0
-    assert capsys.readouterr().out.strip() == "reports/latest/index.html"
+    assert capsys.readouterr().out.strip() == "reports/r1/index.html"  # a partial run: never latest (see below)
     assert main(["report", "--notebooks", "02", "--run-id", "r2"]) == 1
     captured = capsys.readouterr()
     assert "FAILED 02_broken" in captured.err and "broken on purpose" in captured.err
     assert "executed copy kept at reports/r2/executed/02_broken.ipynb" in captured.err
-    assert (project.parent / "reports" / "latest").resolve().name == "r1"
+    assert not (project.parent / "reports" / "latest").exists()
 
 
 def test_params_lists_help(project, capsys):
@@ -175,3 +175,65 @@ def test_report_never_shows_a_credential(tmp_path, monkeypatch, capfd):
     assert {p.name for p in files} >= {"run.json", "index.html", "01_prints.html", "02_raises.html", "02_raises.ipynb", "03_prometheus.ipynb"}
     assert [p.name for p in files if b"S3cretPW" in p.read_bytes()] == []
     assert "http://alice:***@127.0.0.1:1" in (config.parent / "reports" / "leaky" / "01_prints.html").read_text()
+
+
+# -- scheduled runs: latest, run ids, --keep, timestamps -------------------------------------
+
+
+@pytest.fixture()
+def good_suite(tmp_path, monkeypatch):
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    write_notebook(notebooks / "01_fine.ipynb", "print('fine')")
+    write_notebook(notebooks / "02_fine.ipynb", "print('fine too')")
+    config = make_project(tmp_path / "p", notebooks=notebooks, labels=False)
+    monkeypatch.chdir(config.parent)
+    return config.parent
+
+
+def test_report_of_the_whole_suite_prints_latest_and_a_rerun_prints_the_id_it_used(good_suite, capsys):
+    assert main(["report", "--run-id", "nightly"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "reports/latest/index.html"
+    assert captured.err.splitlines()[-1].endswith("run nightly succeeded; reports/latest points at it")
+    assert main(["report", "--run-id", "nightly"]) == 0
+    captured = capsys.readouterr()
+    assert "run nightly-2 (nightly was taken): the whole suite, 2 notebooks; reports in reports/nightly-2" in captured.err
+    assert (good_suite / "reports" / "latest").resolve().name == "nightly-2"
+    assert main(["report", "--notebooks", "01", "--run-id", "adhoc"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "reports/adhoc/index.html"
+    assert "run adhoc succeeded; a partial run (01_fine), so reports/latest is unchanged" in captured.err
+    assert (good_suite / "reports" / "latest").resolve().name == "nightly-2"
+
+
+def test_report_keep_prunes_old_runs_and_refuses_zero(good_suite, capsys):
+    for run_id in ("a", "b"):
+        assert main(["report", "--run-id", run_id]) == 0
+    assert main(["report", "--run-id", "c", "--keep", "1"]) == 0
+    assert sorted(p.name for p in (good_suite / "reports").iterdir() if not p.name.startswith(".")) == ["c", "index.html", "latest"]
+    capsys.readouterr()
+    assert main(["report", "--run-id", "d", "--keep", "0"]) == 2
+    assert "--keep must be at least 1" in capsys.readouterr().err
+    assert not (good_suite / "reports" / "d").exists()
+
+
+def test_report_progress_is_timestamped_unless_a_terminal_or_the_journal_shows_it(good_suite, capsys, monkeypatch, tmp_path):
+    import os
+    import re
+    import sys
+
+    from workbench.cli.reports import _timestamps_wanted
+
+    assert main(["report", "--run-id", "stamped"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err and all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", line) for line in err), err
+    with open(tmp_path / "journal", "w") as stream:
+        monkeypatch.setattr(sys, "stderr", stream)
+        assert _timestamps_wanted()  # a file: a log someone reads later
+        stat = os.fstat(stream.fileno())
+        monkeypatch.setenv("JOURNAL_STREAM", f"{stat.st_dev}:{stat.st_ino}")
+        assert not _timestamps_wanted()  # systemd's journal stamps lines itself
+        monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
+        monkeypatch.delenv("JOURNAL_STREAM")
+        assert not _timestamps_wanted()  # a person at a terminal

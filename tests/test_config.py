@@ -166,3 +166,32 @@ def test_the_file_read_is_recorded_but_not_dumped(tmp_path, monkeypatch):
     assert "config_file" not in config.model_dump() and "root" not in config.model_dump()
     with pytest.raises(ConfigError, match="config_file: unknown key"):
         load_config(write(tmp_path, "services: [a]\nconfig_file: /elsewhere.yaml\n"))
+
+
+# -- report: timeout and keep ------------------------------------------------------------------
+
+
+def test_report_settings_default_and_load():
+    config = load_config(REPO / "workbench.yaml")
+    assert (config.report.timeout, config.report.keep) == ("20min", 30)
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (_set(["report", "timeout"], "soon"), ["report.timeout", "soon"]),
+        (_set(["report", "timeout"], "0s"), ["report.timeout", "must be positive"]),
+        (_set(["report", "keep"], 0), ["report.keep"]),
+        (_set(["report", "kept"], 3), ["report.kept", "unknown key"]),
+    ],
+    ids=["timeout-not-a-duration", "timeout-zero", "keep-zero", "typo"],
+)
+def test_bad_report_settings_name_the_key(tmp_path, change, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(with_change(tmp_path, change))
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_report_keep_null_keeps_every_run(tmp_path):
+    assert load_config(with_change(tmp_path, _set(["report", "keep"], None))).report.keep is None

@@ -24,6 +24,7 @@ from workbench.settings import (
     LifecycleSettings,
     ModelSettings,
     Paths,
+    ReportSettings,
     RoutingSettings,
     Rules,
     Source,
@@ -58,6 +59,7 @@ class Config(Strict):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     capacity: CapacitySettings = Field(default_factory=CapacitySettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     root: Path = Field(default=Path("."), exclude=True)
     config_file: Path | None = Field(default=None, exclude=True)
 

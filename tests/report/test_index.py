@@ -254,3 +254,28 @@ def test_failure_page_shows_the_error_line_not_a_traceback():
     page = failure_page("02_y", f"cell 3: ConnectionError: cannot reach {SECRET_URL} <b>", "executed/02_y.ipynb")
     assert "<h1>02_y</h1>" in page and "cell 3: ConnectionError: cannot reach http://alice:***@prom.internal:9090/api &lt;b&gt;" in page
     assert "S3cretPW" not in page and "executed/02_y.ipynb" in page
+
+
+# -- the runs index of scheduled runs: by start time, partial runs said ----------------------
+
+
+def test_runs_index_is_newest_first_by_start_time_not_by_name(tmp_path):
+    for run_id, started in [("nightly-2026-11-28", "2026-11-28 06:15:00 UTC"), ("adhoc", "2026-11-28 09:30:00 UTC"), ("zz-old", "2026-11-01 06:15:00 UTC")]:
+        result = run_result(tmp_path, run_id, ok("01_x"))
+        result.started = started
+        write_run(result)
+    write_runs_index(tmp_path)
+    rows = (tmp_path / "index.html").read_text().split("<tr>")[2:]
+    assert [row.split("'")[1].split("/")[0] for row in rows] == ["adhoc", "nightly-2026-11-28", "zz-old"]
+
+
+def test_a_partial_run_is_listed_as_one_with_its_notebooks_and_parameter_scope(tmp_path):
+    result = run_result(tmp_path, "adhoc", ok("01_x"), parameters={"start": "2026-10-01"})
+    result.partial, result.parameter_scope = True, {"start": ["01_x"]}
+    write_run(result)
+    write_runs_index(tmp_path)
+    assert "<td>partial run: 01_x</td>" in (tmp_path / "index.html").read_text()
+    page = result.index.read_text()
+    assert "parameters: start=2026-10-01 (only 01_x) · partial run of 01_x: never latest" in page
+    data = json.loads((result.folder / "run.json").read_text())
+    assert data["partial"] is True and data["parameter_scope"] == {"start": ["01_x"]}

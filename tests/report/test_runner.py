@@ -31,7 +31,11 @@ from workbench.report.runner import LOCK_NAME, new_run_id, run_report
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return load_config(make_project(tmp_path_factory.mktemp("reports") / "p", notebooks=FIXTURE_NOTEBOOKS))
+    """A project whose suite is 01 and 03 until ``good_run`` has run; then 02_broken joins it."""
+    notebooks = tmp_path_factory.mktemp("suite")
+    for name in ("01_typed_parameters.ipynb", "03_no_parameters.ipynb"):
+        shutil.copy(FIXTURE_NOTEBOOKS / name, notebooks / name)
+    return load_config(make_project(tmp_path_factory.mktemp("reports") / "p", notebooks=notebooks))
 
 
 def quiet(*_):
@@ -48,11 +52,14 @@ def test_unknown_parameter_runs_nothing(project):
 
 @pytest.fixture(scope="module")
 def good_run(project):
-    return run_report(project, notebooks=["01", "03"], parameters={"count": "5"}, run_id="good", log=quiet)
+    """The whole suite (01 and 03), all good: 'latest'. Then the suite grows 02_broken."""
+    result = run_report(project, parameters={"count": "5"}, run_id="good", log=quiet)
+    shutil.copy(FIXTURE_NOTEBOOKS / "02_broken.ipynb", project.path("notebooks") / "02_broken.ipynb")
+    return result
 
 
 def test_good_run_renders_html_without_code_and_moves_latest(project, good_run):
-    assert good_run.ok
+    assert good_run.ok and good_run.moves_latest and not good_run.partial
     folder = project.path("reports") / "good"
     page = (folder / "01_typed_parameters.html").read_text()
     assert "rendered output" in page
@@ -68,8 +75,8 @@ def test_good_run_renders_html_without_code_and_moves_latest(project, good_run):
 
 
 def test_failed_run_keeps_latest_and_its_executed_copy(project, good_run):
-    result = run_report(project, notebooks=["01", "02"], run_id="bad", log=quiet)
-    assert not result.ok
+    result = run_report(project, run_id="bad", log=quiet)  # the whole suite, now with 02_broken
+    assert not result.ok and not result.partial and [nb.status for nb in result.notebooks] == ["ok", "failed", "ok"]
     failed = result.notebooks[1]
     assert failed.name == "02_broken" and failed.status == "failed"
     assert "ValueError: broken on purpose" in failed.error
@@ -79,9 +86,17 @@ def test_failed_run_keeps_latest_and_its_executed_copy(project, good_run):
     assert "failed" in (result.folder / "index.html").read_text()
 
 
-def test_existing_run_is_never_overwritten(project, good_run):
-    with pytest.raises(ReportError, match="already exists"):
-        run_report(project, notebooks=["03"], run_id="good", log=quiet)
+def test_a_taken_run_id_gets_a_suffix_and_the_existing_run_is_never_overwritten(project, good_run):
+    before = {p.name: p.read_bytes() for p in (project.path("reports") / "good").rglob("*") if p.is_file()}
+    said = []
+    second = run_report(project, notebooks=["03"], run_id="good", log=said.append)
+    third = run_report(project, notebooks=["03"], run_id="good", log=quiet)
+    assert (second.run_id, third.run_id) == ("good-2", "good-3") and second.ok and third.ok
+    assert second.folder == project.path("reports") / "good-2" and second.requested_id == "good"
+    assert said[0] == "run good-2 (good was taken): a partial run of 03_no_parameters; reports in reports/good-2"
+    assert json.loads((second.folder / "run.json").read_text())["requested_id"] == "good"
+    assert {p.name: p.read_bytes() for p in (project.path("reports") / "good").rglob("*") if p.is_file()} == before
+    assert os.readlink(project.path("reports") / "latest") == "good"  # partial runs never move it
 
 
 @pytest.mark.parametrize("run_id", ["latest", "../escape", "a b", ""])
@@ -123,12 +138,13 @@ def env_notebook(path: Path) -> None:
 
 def test_the_kernel_gets_headless_and_root_but_the_caller_does_not(tmp_path):
     notebooks = tmp_path / "notebooks"
-    shutil.copytree(FIXTURE_NOTEBOOKS, notebooks)
+    notebooks.mkdir()
+    shutil.copy(FIXTURE_NOTEBOOKS / "03_no_parameters.ipynb", notebooks)
     env_notebook(notebooks / "04_environment.ipynb")
     config = load_config(make_project(tmp_path / "p", notebooks=notebooks))
     before = dict(os.environ)
     assert "WORKBENCH_ROOT" not in before  # conftest's autouse fixture removes it
-    result = run_report(config, notebooks=["04", "03"], log=quiet)
+    result = run_report(config, log=quiet)  # the whole suite: 03 and 04
     assert dict(os.environ) == before
     assert result.ok, [nb.error for nb in result.notebooks]
     executed = nbformat.read(result.folder / "executed" / "04_environment.ipynb", as_version=4)
@@ -288,13 +304,14 @@ def slow_notebook(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def stoppable(tmp_path_factory):
-    """A project with 01 (quick), 02_slow and 03 (quick), and one good run that 'latest' points at."""
+    """A project with 01 (quick), 02_slow and 03 (quick), and one good run that 'latest' points at
+    (of the whole suite before 02_slow joined it)."""
     notebooks = tmp_path_factory.mktemp("nbs")
     for name in ("01_typed_parameters.ipynb", "03_no_parameters.ipynb"):
         shutil.copy(FIXTURE_NOTEBOOKS / name, notebooks / name)
-    slow_notebook(notebooks / "02_slow.ipynb")
     config = load_config(make_project(tmp_path_factory.mktemp("interrupt") / "p", notebooks=notebooks, labels=False))
-    assert run_report(config, notebooks=["03"], run_id="good", log=lambda *_: None).ok
+    assert run_report(config, run_id="good", log=lambda *_: None).moves_latest
+    slow_notebook(config.path("notebooks") / "02_slow.ipynb")
     return config.root
 
 
@@ -361,9 +378,10 @@ def test_a_signal_records_the_run_as_interrupted_and_cleans_up(stoppable, scratc
     assert done.returncode == 128 + signum, done.stderr
     assert done.stdout == ""
     assert "Traceback" not in done.stderr
-    last = done.stderr.strip().splitlines()[-1]
+    # Progress lines carry the time when stderr is not a terminal (cron mail, a log file).
+    last = re.sub(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", "", done.stderr.strip().splitlines()[-1])
     assert last == f"workbench report: interrupted by {name}; run {run_id} recorded as interrupted in reports/{run_id}; reports/latest unchanged"
-    assert [line for line in done.stderr.splitlines() if "interrupted" in line] == [last]  # one line about it
+    assert [line for line in done.stderr.splitlines() if "interrupted" in line] == [done.stderr.strip().splitlines()[-1]]  # one line about it
 
     folder = stoppable / "reports" / run_id
     run = json.loads((folder / "run.json").read_text())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import signal
 import sys
@@ -31,8 +32,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from workbench.errors import WorkbenchError
     from workbench.report.runner import RunInterrupted, run_report
 
+    stamped = _timestamps_wanted()
+
     def say(line: str) -> None:
-        print(redact(line), file=sys.stderr)
+        stamp = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ} " if stamped else ""
+        print(redact(stamp + line), file=sys.stderr)
 
     # Everything this command prints goes through redact(): a credential in the environment
     # (WORKBENCH_PROMETHEUS_URL) can surface in a message, a warning or a kernel's output.
@@ -54,7 +58,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         # Progress goes to stderr so stdout is just the report's path, for scripts and cron mail.
         # The notebooks load the config this run loaded: the runner gives their kernels
         # WORKBENCH_CONFIG, however the file was chosen (--config, $WORKBENCH_CONFIG, default).
-        result = run_report(config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=say)
+        result = run_report(config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=say, keep=args.keep)
     except RunInterrupted as exc:
         where = f"run {exc.result.run_id} recorded as interrupted in {shown(exc.result.folder)}; " if exc.result else ""
         say(f"workbench report: interrupted by {signal.Signals(exc.signum).name}; {where}reports/latest unchanged")
@@ -77,8 +81,32 @@ def _cmd_report(args: argparse.Namespace) -> int:
         say(f"run {result.run_id} failed; reports/latest still points at the last good run")
         print(shown(result.index))
         return 1
+    if not result.moves_latest:  # a partial run: it succeeded, but is not the whole suite
+        say(f"run {result.run_id} succeeded; a partial run ({', '.join(result.planned)}), so reports/latest is unchanged")
+        print(shown(result.index))
+        return 0
+    say(f"run {result.run_id} succeeded; reports/latest points at it")
     print(shown(config.path("reports") / "latest" / "index.html"))
     return 0
+
+
+def _timestamps_wanted() -> bool:
+    """Stamp progress lines with the time unless a person watches them or the journal stamps them.
+
+    Cron mails whatever a job printed, and a log file needs the time of each line; a
+    terminal does not, and the journal (systemd sets ``JOURNAL_STREAM`` to the device and
+    inode of the stream it connected) adds its own.
+    """
+    import os
+
+    try:
+        if sys.stderr.isatty():
+            return False
+        stat = os.fstat(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # a replaced stderr (a test's capture) has no descriptor
+        return True
+    device, _, inode = os.environ.get("JOURNAL_STREAM", "").partition(":")
+    return f"{stat.st_dev}:{stat.st_ino}" != f"{device}:{inode}"
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -108,7 +136,12 @@ def register(sub) -> None:
     report = sub.add_parser("report", help="run the notebooks and render HTML reports")
     report.add_argument("--notebooks", nargs="+", metavar="NAME", help="notebooks to run, e.g. 01_explore or 01 (default: all)")
     report.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="notebook parameter; repeat for more")
-    report.add_argument("--run-id", help="folder name of the run under reports/ (default: UTC time)")
+    report.add_argument(
+        "--run-id", help="folder name of the run under reports/ (default: UTC time); a taken one gets a suffix: NAME-2, NAME-3 ..."
+    )
+    report.add_argument(
+        "--keep", type=int, metavar="N", help="after the run, remove the oldest runs beyond N, never latest's (default: report.keep)"
+    )
     report.set_defaults(func=_cmd_report)
 
     sample = sub.add_parser("sample", help="generate the bundled sample data (cached under data/sample/)")

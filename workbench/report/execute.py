@@ -12,6 +12,11 @@ kept is rewritten from it, credentials masked, with :func:`~workbench._util.atom
 so a notebook cut short or a full disk never leaves a half-written file under the real name.
 A failed notebook's HTML page shows its name, the failing cell and a one-line error, not
 the traceback (which names machine paths and servers): that stays in the executed copy.
+
+A notebook still running after the run's ``report.timeout`` (wall clock, kernel start to
+last cell) fails with "timed out after ...": its kernel's process group is killed, as for
+an interruption, and the runner goes on with the next notebook. Papermill writes the
+executed notebook only when it finishes, so a timed-out one leaves no executed copy.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
@@ -44,7 +50,7 @@ from workbench.present.headline import read_headline
 from workbench.report.index import failure_page, render_html
 from workbench.report.results import NotebookResult
 
-__all__ = ["HeadlessKernelManager", "kernel_env", "redact_outputs", "run_notebook"]
+__all__ = ["HeadlessKernelManager", "NotebookTimeout", "kernel_env", "redact_outputs", "run_notebook"]
 
 #: How long an interrupted run waits for papermill to clean up after its kernel is killed.
 CLEANUP_SECONDS = 30.0
@@ -54,6 +60,10 @@ _WAIT_SLICE = 0.2
 _KERNEL_LINES = 20
 #: Longest one-line error kept (the HTML and the index are read by people, not debuggers).
 _ERROR_CHARS = 300
+
+
+class NotebookTimeout(Exception):
+    """A notebook ran past the run's wall-clock limit (``report.timeout``); its kernel was killed."""
 
 
 class HeadlessKernelManager(AsyncKernelManager):
@@ -132,6 +142,8 @@ def error_text(exc: BaseException) -> str:
     """One line for a failed notebook: the cell number and the error, credentials masked."""
     if isinstance(exc, PapermillExecutionError):
         return _one_line(f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}")
+    if isinstance(exc, NotebookTimeout):
+        return _one_line(str(exc))
     if isinstance(exc, OSError) and exc.strerror:
         return _one_line(f"{type(exc).__name__}: {exc.strerror}")  # the cause; the file is a temporary one
     return _one_line(f"{type(exc).__name__}: {exc}")
@@ -198,8 +210,14 @@ class _Kernels:
                 pass  # already gone
 
 
-def _execute(path: Path, partial: Path, parameters: dict, cwd: Path, config: TraitletsConfig, kernels: _Kernels) -> Exception | None:
-    """Run papermill in a worker thread; return its exception, if any (see the module notes)."""
+def _execute(
+    path: Path, partial: Path, parameters: dict, cwd: Path, config: TraitletsConfig, kernels: _Kernels, timeout: str | None = None
+) -> Exception | None:
+    """Run papermill in a worker thread; return its exception, if any (see the module notes).
+
+    Past ``timeout`` (a duration such as ``20min``) the kernel is killed and a
+    :class:`NotebookTimeout` returned, whatever papermill said about the dead kernel.
+    """
     outcome: list[Exception] = []
     done = threading.Event()
 
@@ -220,36 +238,55 @@ def _execute(path: Path, partial: Path, parameters: dict, cwd: Path, config: Tra
         finally:
             done.set()
 
+    # A wall clock for the whole notebook, not papermill's per-cell execution_timeout: ten
+    # cells of nineteen minutes each hang a nightly run as surely as one endless cell.
+    deadline = time.monotonic() + pd.Timedelta(timeout).total_seconds() if timeout else None
     threading.Thread(target=work, name=f"papermill {path.name}", daemon=True).start()
     try:
         # Waiting in short slices: a signal the OS hands to another thread runs its Python
         # handler only when the main thread next runs bytecode. (An Event, not Thread.join:
         # a join cut short by an exception marks the thread as finished while it still runs.)
         while not done.wait(_WAIT_SLICE):
-            pass
+            if deadline is not None and time.monotonic() >= deadline:
+                _stop(kernels, done)
+                return NotebookTimeout(f"timed out after {timeout} (report.timeout); the kernel was killed")
     except BaseException:
-        # Interrupted: with its kernel dead papermill stops, and nbclient removes the
-        # kernel's connection file and sockets on its way out. That death is ours, not news.
-        quiet = logging.getLogger("papermill")
-        quiet.addFilter(_drop)
-        try:
-            kernels.kill()
-            done.wait(CLEANUP_SECONDS)
-        finally:
-            quiet.removeFilter(_drop)
+        _stop(kernels, done)
         raise
     return outcome[0] if outcome else None
+
+
+def _stop(kernels: _Kernels, done: threading.Event) -> None:
+    """Kill the notebook's kernels and give papermill a bounded time to clean up after them."""
+    # With its kernel dead papermill stops, and nbclient removes the kernel's connection
+    # file and sockets on its way out. That death is ours, not news: its log is dropped.
+    quiet = logging.getLogger("papermill")
+    quiet.addFilter(_drop)
+    try:
+        kernels.kill()
+        done.wait(CLEANUP_SECONDS)
+    finally:
+        quiet.removeFilter(_drop)
 
 
 def _drop(record: logging.LogRecord) -> bool:
     return False
 
 
-def run_notebook(path: Path, parameters: dict, folder: Path, cwd: Path, env: dict[str, str], log: Callable[[str], None]) -> NotebookResult:
+def run_notebook(
+    path: Path,
+    parameters: dict,
+    folder: Path,
+    cwd: Path,
+    env: dict[str, str],
+    log: Callable[[str], None],
+    timeout: str | None = None,
+) -> NotebookResult:
     """Run ``path`` into ``folder``: ``executed/<name>.ipynb`` and ``<stem>.html``.
 
-    A notebook's own failure, or an ``OSError`` writing its outputs (a full disk), is
-    the notebook's failure in the result, with a one-line error. SIGINT and SIGTERM (as
+    A notebook's own failure, one still running after ``timeout`` (a duration such as
+    ``20min``; its kernel is killed), or an ``OSError`` writing its outputs (a full disk),
+    is the notebook's failure in the result, with a one-line error. SIGINT and SIGTERM (as
     the exceptions the runner's handlers raise) stop the kernel and go on, leaving no
     temporary file behind.
     """
@@ -272,10 +309,10 @@ def run_notebook(path: Path, parameters: dict, folder: Path, cwd: Path, env: dic
             kernel_config.HeadlessKernelManager.extra_env = env
             kernel_config.HeadlessKernelManager.output = said.append
             kernel_config.HeadlessKernelManager.on_launch = kernels.launched
-            failure = _execute(path, partial, parameters, cwd, kernel_config, kernels)
+            failure = _execute(path, partial, parameters, cwd, kernel_config, kernels, timeout)
         result = NotebookResult(path.stem, NotebookStatus.OK, round(time.perf_counter() - started, 2))
         errors = [error_text(failure)] if failure else []
-        if failure is not None and not isinstance(failure, PapermillExecutionError):
+        if failure is not None and not isinstance(failure, (PapermillExecutionError, NotebookTimeout)):
             # Not a cell's error (the kernel did not start, or died): what it last said may tell why.
             for line in said:
                 log(f"  kernel: {line}")

@@ -21,6 +21,7 @@ from nbconvert import HTMLExporter
 from workbench._secrets import redact
 from workbench._util import atomic_write_text
 from workbench.report.results import RunResult, RunState
+from workbench.report.runs import run_records
 
 __all__ = ["failure_page", "render_html", "write_run", "write_runs_index"]
 
@@ -100,6 +101,12 @@ def _unfinished_card(name: str, run: dict) -> str:
     return f"<div class='card'><h2>{html.escape(name)}</h2><p><span class='{css}'>{words}</span></p></div>"
 
 
+def _parameter(name: str, value, scope: dict) -> str:
+    """``name=value``, and the notebooks it reached when only some of them declare it."""
+    reached = scope.get(name)
+    return f"{name}={value}" + (f" (only {', '.join(reached)})" if reached is not None else "")
+
+
 def write_run(result: RunResult) -> None:
     """Write the run's ``run.json`` and ``index.html`` (both redacted) from ``result`` as it stands.
 
@@ -112,11 +119,12 @@ def write_run(result: RunResult) -> None:
     atomic_write_text(result.folder / "run.json", json.dumps(data, indent=2, default=str))
     cards = [_card(nb) for nb in data["notebooks"]] + [_unfinished_card(name, data) for name in data["not_run"]]
     css, overall = _run_status(data)
-    params = ", ".join(f"{k}={v}" for k, v in data["parameters"].items()) or "defaults"
+    params = ", ".join(_parameter(k, v, data.get("parameter_scope") or {}) for k, v in data["parameters"].items()) or "defaults"
+    scope = f" · partial run of {', '.join(data['planned'])}: never latest" if data.get("partial") else ""
     meta = (
         f"<div class='meta'>run {html.escape(data['run_id'])} · started {html.escape(data['started'])} · "
         f"source <b>{html.escape(data['source'])}</b> · commit {html.escape(data['commit'])} · "
-        f"config {html.escape(data['config'])} · parameters: {html.escape(params)} · "
+        f"config {html.escape(data['config'])} · parameters: {html.escape(params)}{html.escape(scope)} · "
         f"<span class='{css}'>{html.escape(overall)}</span></div>"
     )
     body = f"<h1>aiops-workbench report</h1>{meta}{''.join(cards)}<p><a href='../index.html'>all runs</a></p>"
@@ -124,20 +132,19 @@ def write_run(result: RunResult) -> None:
 
 
 def write_runs_index(reports: Path) -> None:
-    """Write ``reports/index.html``: every run, newest first, with how far it got."""
+    """Write ``reports/index.html``: every run, newest first by start time, with how far it got.
+
+    A partial run (a subset of the notebooks) says so before its notebooks.
+    """
     rows = []
-    for run_file in sorted(reports.glob("*/run.json"), reverse=True):
-        if run_file.parent.is_symlink():
-            continue
-        try:
-            run = _redacted(json.loads(run_file.read_text()))
-        except (OSError, json.JSONDecodeError):
-            continue
+    for run in map(_redacted, run_records(reports)):
         css, status = _short_status(run)
         names = ", ".join(nb["name"] for nb in run.get("notebooks", []))
         unfinished = [name for name in run.get("planned", []) if name not in {nb["name"] for nb in run.get("notebooks", [])}]
         if unfinished:
             names = ", ".join(filter(None, [names, f"not run: {', '.join(unfinished)}"]))
+        if run.get("partial"):
+            names = f"partial run: {names}"
         rows.append(
             f"<tr><td><a href='{html.escape(run['run_id'])}/index.html'>{html.escape(run['run_id'])}</a></td>"
             f"<td>{html.escape(run.get('started', ''))}</td><td>{html.escape(run.get('source', ''))}</td>"

@@ -7,7 +7,8 @@ Unknown names, mistyped values, unknown services or sources, bad windows or rang
 later: a parameter whose declared default is a duration (``history: str = "14D"``) must be a
 positive duration with a unit, and a count of days, hours, weeks, minutes, jobs or things
 (``days: int = 7``) must be positive. Names that look like secrets are refused outright,
-because papermill writes parameters into the executed notebook.
+because papermill writes parameters into the executed notebook. A name that only some of
+the selected notebooks declare goes to those (:func:`parameter_scope` says which).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from workbench.errors import ConfigError, DataError, ParameterError, ReportError
 from workbench.settings import parse_window
 from workbench.settings.types import positive_duration
 
-__all__ = ["check_values", "coerce_parameters", "discover_notebooks", "notebook_parameters"]
+__all__ = ["check_values", "coerce_parameters", "discover_notebooks", "notebook_parameters", "parameter_scope"]
 
 #: Notebook parameters whose values are names in a registry.
 _CHOICES = {"source": SOURCES}
@@ -178,6 +179,19 @@ def coerce_parameters(notebooks: list[Path], raw: dict[str, str]) -> dict[Path, 
         for name, value in values.items():
             _check_range(name, value, declared[path][name])
     return typed
+
+
+def parameter_scope(typed: dict[Path, dict], raw: dict[str, str]) -> dict[str, list[str]]:
+    """The given parameters that only some of the notebooks declare, with the notebooks that do.
+
+    ``typed`` is :func:`coerce_parameters`' result. Such a parameter is applied where it is
+    declared, not refused: ``--param service=search`` over the whole suite must work although
+    ``07_retrain`` looks at every service. But it is said (the runner prints one line per
+    name, and the run's page shows it), because ``--param start=...`` reaching only 01 and
+    02 is not what everyone would guess. Returns ``{name: [notebook stems]}``, in run order.
+    """
+    scope = {name: [path.stem for path, values in typed.items() if name in values] for name in raw}
+    return {name: stems for name, stems in scope.items() if len(stems) < len(typed)}
 
 
 def check_values(config: Config, raw: dict[str, str]) -> None:

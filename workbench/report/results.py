@@ -57,6 +57,12 @@ class RunResult:
     config: str = "workbench.yaml"
     #: Why the run stopped early (``interrupted by SIGTERM``, a write error); ``None`` otherwise.
     reason: str | None = None
+    #: An ad-hoc subset of the numbered notebooks (``--notebooks 01``): listed, never ``latest``.
+    partial: bool = False
+    #: Each given parameter that only some of the planned notebooks declare: ``{name: [those notebooks]}``.
+    parameter_scope: dict[str, list[str]] = field(default_factory=dict)
+    #: The id asked for, when it was taken and this run got a suffix (``nightly-2`` for ``nightly``).
+    requested_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,6 +73,11 @@ class RunResult:
             and not self.not_run
             and all(nb.status == NotebookStatus.OK for nb in self.notebooks)
         )
+
+    @property
+    def moves_latest(self) -> bool:
+        """True for an ``ok`` run of the whole suite: the only kind ``reports/latest`` points at."""
+        return self.ok and not self.partial
 
     @property
     def not_run(self) -> list[str]:

@@ -2,20 +2,25 @@
 
 A run lands in ``reports/<run-id>/``: one ``.html`` per notebook (no code
 cells), the executed notebooks under ``executed/``, ``run.json`` and
-``index.html``. ``reports/latest`` points at the newest run in which every
-notebook succeeded; a failed, interrupted or killed run never moves it.
+``index.html``. ``reports/latest`` points at the newest run of the whole suite (every
+numbered notebook) in which every notebook succeeded; a partial run (``--notebooks 01``),
+a failed, interrupted or killed run never moves it. A taken run id gets the first free
+suffix (``nightly-2``): a run is never overwritten. After a complete run the oldest runs
+beyond ``report.keep`` are removed (:mod:`workbench.report.runs`).
 
 Parameters are checked before anything runs: a name no selected notebook
 declares, or a value that does not parse as the declared type, is a
 :class:`~workbench.errors.ParameterError`. Names that look like secrets are refused outright,
-because papermill writes parameters into the executed notebook.
+because papermill writes parameters into the executed notebook. A name only some of the
+notebooks declare goes to those, and the run says so.
 
 One run at a time: a run holds ``reports/.report.lock`` from before it creates its folder
-until its record is final, and a second run refuses at once (:class:`~workbench.errors.BusyError`).
-The record says how far the run got (:class:`~workbench.report.results.RunState`) from the
-start, so a run killed outright is left saying ``running`` with its unfinished notebooks
-listed. SIGINT and SIGTERM stop the kernel, record the run as interrupted and raise
-:class:`RunInterrupted`.
+until its record is final (and old runs are pruned), and a second run refuses at once
+(:class:`~workbench.errors.BusyError`). The record says how far the run got
+(:class:`~workbench.report.results.RunState`) from the start, so a run killed outright is
+left saying ``running`` with its unfinished notebooks listed. SIGINT and SIGTERM stop the
+kernel, record the run as interrupted and raise :class:`RunInterrupted`. A notebook past
+``report.timeout`` fails and the run goes on (:mod:`workbench.report.execute`).
 
 Headline figures travel from a notebook to the index through
 :func:`workbench.present.headline.show_headline`.
@@ -27,7 +32,6 @@ import contextlib
 import datetime as dt
 import os
 import re
-import secrets
 import signal
 import subprocess
 import threading
@@ -36,11 +40,18 @@ from pathlib import Path
 from workbench._secrets import redact
 from workbench._util import timestamped_id, try_lock
 from workbench.config import Config
-from workbench.errors import ReportError
+from workbench.errors import ParameterError, ReportError
 from workbench.report.execute import kernel_env, run_notebook
 from workbench.report.index import write_run, write_runs_index
-from workbench.report.params import check_values, coerce_parameters, discover_notebooks
+from workbench.report.params import (
+    check_values,
+    coerce_parameters,
+    discover_notebooks,
+    parameter_scope,
+)
 from workbench.report.results import RunResult, RunState
+from workbench.report.runs import free_run_id, point_latest, prune_runs
+from workbench.settings.types import positive_duration
 
 __all__ = ["LOCK_NAME", "RunInterrupted", "new_run_id", "run_report"]
 
@@ -146,8 +157,11 @@ def run_report(
     parameters: dict[str, str] | None = None,
     run_id: str | None = None,
     log=print,
+    *,
+    timeout: str | None = None,
+    keep: int | None = None,
 ) -> RunResult:
-    """Run the notebooks into ``reports/<run-id>/`` and move ``latest`` if all succeeded.
+    """Run the notebooks into ``reports/<run-id>/``; move ``latest`` if the whole suite succeeded.
 
     Parameters
     ----------
@@ -155,24 +169,33 @@ def run_report(
         The loaded configuration (its root, paths, source, and the file it came from,
         which the notebooks' kernels load too).
     notebooks
-        Names to run (see :func:`discover_notebooks`); default all numbered notebooks.
+        Names to run (see :func:`discover_notebooks`); default all numbered notebooks. A
+        subset is a partial run: recorded and listed, never ``latest``.
     parameters
-        ``{name: value}`` as strings, typed per notebook by :func:`coerce_parameters`.
+        ``{name: value}`` as strings, typed per notebook by :func:`coerce_parameters`. One
+        that only some of the notebooks declare goes to those, and ``log`` says which.
     run_id
-        Folder name for the run; default a timestamp. An existing run is never overwritten.
+        Folder name for the run; default a timestamp. A taken one gets the first free
+        suffix (``-2``, ``-3``); an existing run is never overwritten.
     log
         Where progress lines go (credentials masked).
+    timeout
+        Wall-clock limit per notebook, a duration such as ``20min``; default ``report.timeout``.
+    keep
+        After a complete run, keep this many runs (newest by start time) and remove the
+        older ones, never ``latest``'s; default ``report.keep`` (``None`` there: keep all).
 
     Returns
     -------
     RunResult
         A complete run: per-notebook status, timing, headline figures and errors. The
-        caller decides the exit code from ``ok``.
+        caller decides the exit code from ``ok``, and ``moves_latest`` says whether
+        ``reports/latest`` now points at it.
 
     Raises
     ------
     ParameterError, ReportError
-        Before anything runs: bad parameters, unknown notebooks, a bad or taken run id.
+        Before anything runs: bad parameters, unknown notebooks, a bad run id, a ``keep`` below 1.
     BusyError
         Another report run holds the lock; nothing was created.
     RunInterrupted
@@ -181,11 +204,23 @@ def run_report(
         The run's record could not be written (a full disk); the run stops (exit 1).
     """
     paths = discover_notebooks(config, notebooks)
-    typed = coerce_parameters(paths, dict(parameters or {}))
-    check_values(config, dict(parameters or {}))
-    run_id = run_id or new_run_id()
-    if not _RUN_ID.match(run_id) or run_id == "latest":
-        raise ReportError(redact(f"run id {run_id!r} must be letters, digits, '.', '_' or '-' (and not 'latest')"))
+    raw = dict(parameters or {})
+    typed = coerce_parameters(paths, raw)
+    check_values(config, raw)
+    scope = parameter_scope(typed, raw)
+    # The whole suite is every numbered notebook, however it was named: latest moves only for it.
+    partial = {path.stem for path in paths} != {path.stem for path in discover_notebooks(config)}
+    timeout = timeout or config.report.timeout
+    try:
+        positive_duration(timeout)  # the config's is checked on load; one given here is checked now, not mid-run
+    except ValueError as exc:
+        raise ParameterError(f"timeout {timeout!r}: {exc}") from None
+    keep = keep if keep is not None else config.report.keep
+    if keep is not None and keep < 1:
+        raise ParameterError(f"--keep must be at least 1 (the run itself is kept), got {keep}")
+    wanted = run_id or new_run_id()
+    if not _RUN_ID.match(wanted) or wanted == "latest":
+        raise ReportError(redact(f"run id {wanted!r} must be letters, digits, '.', '_' or '-' (and not 'latest')"))
     reports = config.path("reports")
 
     def say(line: str) -> None:
@@ -197,20 +232,28 @@ def run_report(
     )
     commit = _git_commit(config.root)
     with _signals_interrupt(), try_lock(reports / LOCK_NAME, busy):
+        run_id = free_run_id(reports, wanted)  # under the lock, so no other run takes it meanwhile
         folder = reports / run_id
-        if folder.exists():
-            raise ReportError(f"run {run_id!r} already exists in {reports}; runs are never overwritten")
         (folder / "executed").mkdir(parents=True)
         result = RunResult(
             run_id=run_id,
             folder=folder,
             started=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            source=(parameters or {}).get("source") or config.source.kind,
+            source=raw.get("source") or config.source.kind,
             commit=commit,
-            parameters=_recorded(dict(parameters or {}), config.root),
+            parameters=_recorded(raw, config.root),
             planned=[path.stem for path in paths],
             config=_relative(str(config.config_file), config.root) if config.config_file else "workbench.yaml",
+            partial=partial,
+            parameter_scope=scope,
+            requested_id=wanted if run_id != wanted else None,
         )
+        taken = f" ({wanted} was taken)" if run_id != wanted else ""
+        count = f"{len(paths)} notebook{'s' * (len(paths) != 1)}"
+        what = f"a partial run of {', '.join(result.planned)}" if partial else f"the whole suite, {count}"
+        say(f"run {run_id}{taken}: {what}; reports in {os.path.relpath(folder, config.root)}")
+        for name, stems in scope.items():
+            say(f"parameter {name} applies only to {', '.join(stems)} (the other notebooks do not declare it)")
         try:
             _record(result, reports)  # planned notebooks and 'running', before the first starts
             env = kernel_env(config)
@@ -218,7 +261,7 @@ def run_report(
                 result.current = path.stem
                 _record(result, reports)
                 say(f"running {path.name} ...")
-                nb_result = run_notebook(path, typed[path], folder, config.path("notebooks"), env, say)
+                nb_result = run_notebook(path, typed[path], folder, config.path("notebooks"), env, say, timeout)
                 result.notebooks.append(nb_result)
                 result.current = None
                 say(f"  {nb_result.status} in {nb_result.seconds:.1f}s" + (f": {nb_result.error}" if nb_result.error else ""))
@@ -237,13 +280,20 @@ def run_report(
             with contextlib.suppress(Exception):
                 _record(result, reports)
             raise
-        if result.ok:
-            _point_latest(reports, run_id)
+        if result.moves_latest:
+            point_latest(reports, run_id)
+        if keep is not None:
+            _prune(reports, keep, run_id, say)
     return result
 
 
-def _point_latest(reports: Path, run_id: str) -> None:
-    # A symlink swapped in with one rename: readers never see a missing or half-made 'latest'.
-    tmp = reports / f".latest-{secrets.token_hex(4)}"
-    tmp.symlink_to(run_id, target_is_directory=True)
-    os.replace(tmp, reports / "latest")
+def _prune(reports: Path, keep: int, run_id: str, say) -> None:
+    """Remove the runs beyond ``keep`` after a complete run, and rewrite the runs index."""
+    # Still under the lock: no other run is in progress, so only this one needs sparing.
+    removed = prune_runs(reports, keep, {run_id}, say)
+    if removed:
+        say(f"removed {len(removed)} old run(s) beyond the newest {keep}: {', '.join(removed)}")
+        try:
+            write_runs_index(reports)
+        except OSError as exc:  # the run itself is recorded; a stale list of runs is no failure
+            say(f"could not rewrite the runs index: {exc.strerror or exc}")

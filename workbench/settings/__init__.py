@@ -22,6 +22,7 @@ from workbench.settings.data import (
 from workbench.settings.detection import ModelSettings, RoutingSettings, Rule, Rules
 from workbench.settings.lifecycle import CostWeights, DriftSettings, LifecycleSettings
 from workbench.settings.live import AlertingSettings, SinkSettings
+from workbench.settings.report import ReportSettings
 from workbench.settings.types import Duration, Window, parse_window
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Paths",
     "PostgresSettings",
     "PrometheusSettings",
+    "ReportSettings",
     "ResourceCapacity",
     "RoutingSettings",
     "Rule",
