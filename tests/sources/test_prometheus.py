@@ -17,17 +17,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BACKFILL_QUERIES, PULL_START, need, prometheus_project
+import yaml
+from conftest import BACKFILL_QUERIES, PULL_END, PULL_START, need, prometheus_project
 
 from workbench.config import load_config
-from workbench.errors import ConfigError
-from workbench.settings import PrometheusSettings
+from workbench.errors import ConfigError, SourceError
+from workbench.settings import DEFAULT_QUERIES, PrometheusSettings
+from workbench.settings.data import QUERY_SETS
 from workbench.sources.prometheus import (
+    NoSeriesError,
     PrometheusClient,
     PrometheusError,
     Task,
+    discover_services,
     render_query,
 )
+from workbench.sources.promql import expected_label
 from workbench.testing.prometheus import LocalPrometheus
 
 DAY = pd.Timedelta(days=1)
@@ -58,8 +63,61 @@ def test_chunks_stay_under_the_limit_share_edges_and_cover_the_range():
 def test_query_templates():
     assert render_query('up{service="$service"}', "checkout") == 'up{service="checkout"}'
     assert render_query('up{service="${service}"} * $$', "a") == 'up{service="a"} * $'
-    with pytest.raises(ConfigError, match="only \\$service"):
+    assert render_query('up{$label="$service"}', "a", label="app") == 'up{app="a"}'
+    with pytest.raises(ConfigError, match="only \\$label and \\$service"):
         render_query('up{job="$job"}', "a")
+
+
+@pytest.mark.parametrize(
+    ("template", "label", "expected"),
+    [('x{$label="$service"}', "app", "app"), ('x{${label}=~"${service}"}', "app", "app"), ('x{job="$service"}', "app", "job"), ("x + $service", "app", "app")],
+)
+def test_the_label_a_template_expects(template, label, expected):
+    assert expected_label(template, label) == expected
+
+
+# -- query sets and overrides in the config (no server) -----------------------------------
+def test_the_default_query_set_renders_as_before_with_the_service_label():
+    default = PrometheusSettings()
+    assert default.query_set == "http_client" and default.service_label == "service" and default.queries == {}
+    assert default.templates == QUERY_SETS["http_client"] == DEFAULT_QUERIES
+    assert render_query(default.templates["request_rate"], "checkout") == 'sum(rate(http_requests_total{service="checkout"}[5m]))'
+    assert render_query(default.templates["request_rate"], "checkout", "app") == 'sum(rate(http_requests_total{app="checkout"}[5m]))'
+
+
+def test_queries_merge_over_the_set_and_null_leaves_a_metric_out():
+    mine = 'sum(my_cpu{$label="$service"})'
+    settings = PrometheusSettings(query_set="node_exporter", queries={"cpu_usage": mine, "latency_p99": None})
+    assert settings.templates == {**{k: v for k, v in QUERY_SETS["node_exporter"].items() if k != "latency_p99"}, "cpu_usage": mine}
+
+
+def test_a_full_queries_mapping_as_in_the_repository_config_wins(tmp_path):
+    from conftest import REPO
+
+    config = load_config(REPO / "workbench.yaml")
+    written = yaml.safe_load((REPO / "workbench.yaml").read_text())["source"]["prometheus"].get("queries")
+    if written:  # the repository's config spells every query out: they are what is pulled
+        assert config.source.prometheus.templates == written
+    full = load_config(prometheus_project(tmp_path / "wb", "http://127.0.0.1:9090", query_set="cadvisor"))
+    assert full.source.prometheus.templates == BACKFILL_QUERIES
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"query_set": "kubernetes"}, "'http_client', 'cadvisor' or 'node_exporter'"),
+        ({"service_label": "app-name"}, "not a Prometheus label name"),
+        ({"queries": {"cpu_usage": 'up{$job="$service"}'}}, r"may use only \$label and \$service"),
+        ({"queries": {"cpu_usage": 'up{$label="x"}'}}, r"must contain \$service"),
+        ({"queries": {"cpu_pct": 'up{service="$service"}'}}, "unknown metrics"),
+        ({"queries": dict.fromkeys(QUERY_SETS["http_client"])}, "at least one metric needs a query"),
+    ],
+    ids=["unknown-set", "bad-label", "unknown-placeholder", "no-service", "unknown-metric", "all-left-out"],
+)
+def test_bad_prometheus_settings_are_refused(tmp_path, extra, message):
+    settings = {"queries": BACKFILL_QUERIES, **extra}
+    with pytest.raises(ConfigError, match=message):
+        load_config(prometheus_project(tmp_path / "wb", "http://127.0.0.1:9090", **settings))
 
 
 @pytest.mark.parametrize(
@@ -106,10 +164,30 @@ def test_a_query_returning_several_series_is_an_error(prometheus):
             client.fetch([task()], queries=wide)
 
 
-def test_a_query_with_no_data_gives_an_empty_frame(prometheus):
+def test_a_query_with_no_series_is_an_error_naming_service_metric_query_and_label(prometheus):
+    before = PULL_START - 10 * DAY, PULL_START - 9 * DAY
     with PrometheusClient(settings(prometheus.url), env={}) as client:
-        frame = client.fetch([Task("checkout", "cpu_usage", PULL_START - 10 * DAY, PULL_START - 9 * DAY)])
-    assert frame.empty
+        with pytest.raises(NoSeriesError) as err:
+            client.fetch([Task("checkout", "cpu_usage", *before), task("request_rate")])
+    message = str(err.value)
+    assert message.startswith("no series for cpu_usage of checkout from 2026-08-22 00:00 to 2026-08-23 00:00 UTC")
+    assert '(label `service`): workbench_cpu_usage{service="checkout"}' in message and "request_rate" not in message
+    assert isinstance(err.value, SourceError) and err.value.exit_status == 1
+
+
+def test_a_wrong_label_names_the_configured_one_and_lists_every_empty_series(prometheus):
+    wrong = PrometheusSettings(url=prometheus.url, service_label="app", queries={m: f'workbench_{m}{{$label="$service"}}' for m in BACKFILL_QUERIES}, retries=0)
+    with PrometheusClient(wrong, env={}) as client, pytest.raises(NoSeriesError) as err:
+        client.fetch([task(m) for m in BACKFILL_QUERIES])
+    message = str(err.value)
+    assert message.startswith("no series for 6 queries") and "Is `app` the label" in message
+    assert all(f'{m} of checkout (label `app`): workbench_{m}{{app="checkout"}}' in message for m in BACKFILL_QUERIES)
+
+
+def test_a_series_the_store_holds_may_have_nothing_new(prometheus):
+    after = PULL_END, PULL_END + DAY
+    with PrometheusClient(settings(prometheus.url), env={}) as client:
+        assert client.fetch([Task("checkout", "cpu_usage", *after, stored=True)]).empty
 
 
 class FaultProxy:
@@ -228,6 +306,17 @@ def test_infinite_values_from_the_server_are_left_out_as_gaps_with_a_note(promet
         with pytest.warns(DataWarning, match=r"checkout cpu_usage: \d+ infinite value"):
             frame = client.fetch([task("cpu_usage"), task("request_rate")])
     assert set(frame["metric"]) == {"request_rate"}
+
+
+def test_discover_services_goes_through_the_retried_session_and_masks_credentials(prometheus):
+    with FaultProxy(prometheus.url, fail=2) as proxy:
+        assert discover_services(settings(proxy.url, retries=2), env={}) == ["checkout"]
+    assert len(proxy.requests) == 3
+    with FaultProxy(prometheus.url, fail=5) as proxy:
+        env = {"WORKBENCH_PROMETHEUS_URL": proxy.url.replace("://", "://alice:S3cretPW@")}
+        with pytest.raises(PrometheusError, match="answered HTTP 503 after 2 tries") as err:
+            discover_services(settings(proxy.url, retries=1), env=env)
+    assert "S3cretPW" not in str(err.value) and "alice:***@" in str(err.value)
 
 
 def test_the_bearer_token_comes_from_the_environment(prometheus):

@@ -15,11 +15,11 @@ from conftest import BACKFILL_QUERIES, PULL_END, PULL_START, prometheus_project
 from workbench.cli import main
 from workbench.config import load_config
 from workbench.sources import load_metrics
-from workbench.sources.prometheus import PrometheusError
+from workbench.sources.prometheus import NoSeriesError, PrometheusError
 from workbench.store import open_store
 from workbench.store.parquet import ParquetStore
 from workbench.testing.prometheus import LocalPrometheus
-from workbench.workflows.pull import pull
+from workbench.workflows.pull import check, pull
 
 
 def same_rows(got: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -121,11 +121,91 @@ def test_cli_pull_rejects_a_bad_since(tmp_path, capsys, monkeypatch):
 
 def test_prometheus_source_reads_without_storing(project):
     frame = load_metrics(project, source="prometheus", start="2026-09-10", end="2026-09-10T01:00")
-    assert set(frame["metric"]) == set(project.source.prometheus.queries)
+    assert set(frame["metric"]) == set(project.source.prometheus.templates)
     assert frame["timestamp"].min() == pd.Timestamp("2026-09-10", tz="UTC")
     assert not (project.root / "data" / "store").exists()
-    with pytest.raises(Exception, match="no metrics"):
+    with pytest.raises(NoSeriesError, match="no series for 6 queries from .* Is `service` the label"):
         load_metrics(project, source="prometheus")  # the last 30 days (from today) hold nothing
+
+
+# -- no series: an error for what the store lacks, not for what has nothing new ------------
+def test_stored_series_with_nothing_new_are_up_to_date_not_an_error(project, backfilled):
+    first = pull(project, since="3D", now=PULL_END)
+    assert first.added > 0
+    later = pull(project, since="3D", now=PULL_END + pd.Timedelta(hours=6))  # Prometheus has nothing after PULL_END
+    assert later.fetched == 0 and later.up_to_date == 0
+    again = pull(project, start=PULL_END, end=PULL_END + pd.Timedelta(days=1))  # an explicit range, all of it stored series
+    assert again.fetched == 0
+
+
+def test_a_series_neither_stored_nor_in_prometheus_fails_the_pull_and_writes_nothing(tmp_path, prometheus, backfilled):
+    path = prometheus_project(tmp_path / "wb", prometheus.url, queries={**BACKFILL_QUERIES, "latency_p99": None})
+    assert pull(load_config(path), since="3D", now=PULL_START + pd.Timedelta(days=2)).added > 0
+    store = tmp_path / "wb" / "data" / "store"
+    before = {p: p.read_bytes() for p in store.rglob("*.parquet")}
+    # Then latency_p99 is added, with a query that matches nothing: five series are stored, it is not.
+    settings = yaml.safe_load(path.read_text())
+    settings["source"]["prometheus"]["queries"]["latency_p99"] = 'workbench_latency_p99{service="$service",env="prod"}'
+    path.write_text(yaml.safe_dump(settings))
+    six = load_config(path)
+    with pytest.raises(NoSeriesError) as err:
+        pull(six, since="3D", now=PULL_START + pd.Timedelta(days=2, hours=1))
+    message = str(err.value)
+    assert message.splitlines()[0].startswith("no series for latency_p99 of checkout from 2026-08-31 01:01 to 2026-09-03 01:01 UTC")
+    assert message.splitlines()[0].endswith("; nothing was written to the store")
+    assert message.splitlines()[1] == '  latency_p99 of checkout (label `service`): workbench_latency_p99{service="checkout",env="prod"}'
+    assert {p: p.read_bytes() for p in store.rglob("*.parquet")} == before
+
+
+def test_cli_pull_with_the_wrong_service_label_exits_1_naming_it(tmp_path, prometheus, capsys, monkeypatch):
+    queries = {m: f'workbench_{m}{{$label="$service"}}' for m in BACKFILL_QUERIES}
+    config = prometheus_project(tmp_path / "wb", prometheus.url, service_label="app", queries=queries)
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(config))
+    assert main(["pull", "--start", "2026-09-03", "--end", "2026-09-04"]) == 1
+    err = capsys.readouterr().err
+    assert "no series for 6 queries" in err and "Is `app` the label" in err and 'workbench_cpu_usage{app="checkout"}' in err
+    assert "nothing was written to the store" in err and not (tmp_path / "wb" / "data" / "store").exists()
+
+
+# -- pull --check ----------------------------------------------------------------------
+def test_check_reads_the_last_hour_and_stores_nothing(project):
+    lo, hi, rows = check(project, now=PULL_START + pd.Timedelta(days=10, seconds=30))
+    assert (lo, hi) == (PULL_START + pd.Timedelta(days=10, minutes=1) - pd.Timedelta("1h"), PULL_START + pd.Timedelta(days=10, minutes=1))
+    assert [r["metric"] for r in rows] == list(BACKFILL_QUERIES) and {r["series"] for r in rows} == {1}
+    assert {r["problem"] for r in rows} == {None} and all(0 < r["samples"] <= 60 for r in rows)
+    assert not (project.root / "data" / "store").exists()
+
+
+def test_cli_pull_check_prints_each_query_and_exits_0_when_all_is_well(project, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(project.root / "workbench.yaml"))
+    assert main(["pull", "--check", "--start", "2026-09-10", "--end", "2026-09-10T01:00"]) == 0
+    out = capsys.readouterr().out
+    assert "query set http_client, service label `service`, 2026-09-10 00:00 to 2026-09-10 01:00 UTC; nothing is stored" in out
+    assert 'workbench_cpu_usage{service="checkout"}' in out and "all 6 queries return one series each" in out
+    assert main(["pull", "--check", "--start", "2026-09-10", "--end", "2026-09-10T01:00", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["problems"] == 0 and len(report["queries"]) == 6
+    assert set(report["queries"][0]) == {"service", "metric", "query", "series", "samples", "problem"}
+    assert not (project.root / "data" / "store").exists()
+
+
+def test_cli_pull_check_names_the_problems_and_exits_1(tmp_path, prometheus, capsys, monkeypatch):
+    queries = {
+        **BACKFILL_QUERIES,
+        "cpu_usage": 'workbench_cpu_usage{$label="$service"}',
+        "memory_usage": '{__name__=~"workbench_(cpu|memory)_usage", service="$service"}',
+    }
+    config = prometheus_project(tmp_path / "wb", prometheus.url, service_label="app", queries=queries)
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(config))
+    args = ["pull", "--check", "--services", "checkout", "--start", "2026-09-10", "--end", "2026-09-10T01:00"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "no series: is the label `app` right?" in out and "2 series: aggregate with sum (they differ in __name__)" in out
+    assert "2 of 6 queries have a problem" in out
+    assert main([*args, "--json"]) == 1
+    problems = {r["metric"]: r["problem"] for r in json.loads(capsys.readouterr().out)["queries"] if r["problem"]}
+    assert problems == {"cpu_usage": "no series: is the label `app` right?", "memory_usage": "2 series: aggregate with sum (they differ in __name__)"}
+    assert not (tmp_path / "wb" / "data" / "store").exists()
 
 
 def test_open_store_rejects_an_unknown_kind(project):

@@ -107,10 +107,12 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 
     from workbench.workflows.pull import pull
 
+    if args.check:
+        return _pull_check(args)
     config = load_config(args.config)
     result = pull(
         config,
-        since=args.since,
+        since=args.since or "30d",
         start=args.start,
         end=args.end,
         services=args.services,
@@ -126,6 +128,33 @@ def _cmd_pull(args: argparse.Namespace) -> int:
         f"{result.up_to_date} of {result.series} series already up to date"
     )
     return 0
+
+
+def _pull_check(args: argparse.Namespace) -> int:
+    """``pull --check``: per service and metric, what the query returns; exit 1 on any problem."""
+    import json
+
+    from workbench.workflows.pull import check
+
+    config = load_config(args.config)
+    settings = config.source.prometheus
+    start, end, rows = check(config, since=args.since or "1h", start=args.start, end=args.end, services=args.services)
+    problems = sum(row["problem"] is not None for row in rows)
+    if args.json:
+        span = {"start": start.isoformat(), "end": end.isoformat()}
+        print(json.dumps({**span, "query_set": settings.query_set, "service_label": settings.service_label, "problems": problems, "queries": rows}, indent=2))
+        return 1 if problems else 0
+    print(
+        f"query set {settings.query_set}, service label `{settings.service_label}`, "
+        f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC; nothing is stored"
+    )
+    width = max(len(row["service"]) for row in rows)
+    print(f"{'service':<{width}}  {'metric':<12} {'series':>6} {'samples':>8}  problem")
+    for row in rows:
+        print(f"{row['service']:<{width}}  {row['metric']:<12} {row['series']:>6} {row['samples']:>8,}  {row['problem'] or 'ok'}")
+        print(f"{'':<{width}}  {row['query']}")
+    print(f"{problems} of {len(rows)} queries have a problem" if problems else f"all {len(rows)} queries return one series each")
+    return 1 if problems else 0
 
 
 def register(sub) -> None:
@@ -159,10 +188,17 @@ def register(sub) -> None:
     forecast.set_defaults(func=_cmd_forecast)
 
     pull = sub.add_parser("pull", help="copy metrics from Prometheus into the store (incremental)")
-    pull.add_argument("--since", default="30d", help="how far back to reach, e.g. 30d or 12h; only what the store lacks is fetched (default 30d)")
+    pull.add_argument(
+        "--since", help="how far back to reach, e.g. 30d or 12h; only what the store lacks is fetched (default 30d; with --check 1h)"
+    )
     pull.add_argument("--start", help="fetch this whole range instead (ISO time, UTC if no zone); upserted")
     pull.add_argument("--end", help="end of the range, exclusive (default: now)")
     add_services(pull, "services to pull")
     pull.add_argument("--store", choices=STORES.names(), help="the store to fill (default: store.kind)")
-    add_json(pull, "print the summary as JSON")
+    pull.add_argument(
+        "--check",
+        action="store_true",
+        help="store nothing: per service and metric, print the query, the series and samples it returns and any problem; exit 1 if any",
+    )
+    add_json(pull, "print the summary (with --check: every query) as JSON")
     pull.set_defaults(func=_cmd_pull)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from pydantic import (
     AfterValidator,
     Field,
     field_validator,
+    model_validator,
 )
 
 from workbench._registry import SOURCES, STORES
@@ -88,22 +90,57 @@ class FilesSettings(Strict):
         return value
 
 
-#: PromQL per canonical metric for a service exposing the usual client-library metrics.
-#: ``$service`` is replaced by the service name; every query must return one series.
-DEFAULT_QUERIES: dict[str, str] = {
-    "request_rate": 'sum(rate(http_requests_total{service="$service"}[5m]))',
+# The query sets ``source.prometheus.query_set`` chooses from. In a template ``$label`` becomes
+# the label that names a service (``source.prometheus.service_label``) and ``$service`` its
+# value; every query must return one series per service. Requests, errors and latency come
+# from the client-library HTTP metrics in every set (exporters have none).
+#
+# CPU and memory are percentages of what is provisioned, in every set: the capacity plan
+# turns ``cpu_usage`` into vCPUs as ``percent / 100 * provisioned`` (``capacity.services``),
+# so a query against one core, or against a node's cores the service does not own, would
+# mis-size the plan. The limits must be set: a container without a CPU or memory limit
+# has no quota and a zero memory limit, and leaves the percentage too high.
+_HTTP_QUERIES = {
+    "request_rate": 'sum(rate(http_requests_total{$label="$service"}[5m]))',
     "error_rate": (
-        '100 * sum(rate(http_requests_total{service="$service",code=~"5.."}[5m]))'
-        ' / sum(rate(http_requests_total{service="$service"}[5m]))'
+        '100 * sum(rate(http_requests_total{$label="$service",code=~"5.."}[5m]))'
+        ' / sum(rate(http_requests_total{$label="$service"}[5m]))'
     ),
-    "latency_p95": '1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[5m])))',
-    "latency_p99": '1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[5m])))',
-    "cpu_usage": '100 * avg(rate(process_cpu_seconds_total{service="$service"}[5m]))',
-    "memory_usage": (
-        '100 * sum(container_memory_working_set_bytes{service="$service"})'
-        ' / sum(container_spec_memory_limit_bytes{service="$service"})'
-    ),
+    "latency_p95": '1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{$label="$service"}[5m])))',
+    "latency_p99": '1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{$label="$service"}[5m])))',
 }
+# cAdvisor's series of real containers: ``container=""`` is the pod's own cgroup (its
+# usage again, summed) and ``POD`` the pause container.
+_CONTAINERS = '$label="$service",container!="",container!="POD"'
+#: The CPU limit in cores: cAdvisor exports the CFS quota and period, not their ratio.
+_CPU_LIMIT = f"sum(container_spec_cpu_quota{{{_CONTAINERS}}} / container_spec_cpu_period{{{_CONTAINERS}}})"
+_MEMORY = f"100 * sum(container_memory_working_set_bytes{{{_CONTAINERS}}}) / sum(container_spec_memory_limit_bytes{{{_CONTAINERS}}})"
+
+QUERY_SETS: dict[str, dict[str, str]] = {
+    # The service's own client-library metrics (process CPU, HTTP) over its containers'
+    # limits from cAdvisor, as Kubernetes scrapes both.
+    "http_client": {
+        **_HTTP_QUERIES,
+        "cpu_usage": f'100 * sum(rate(process_cpu_seconds_total{{$label="$service"}}[5m])) / {_CPU_LIMIT}',
+        "memory_usage": _MEMORY,
+    },
+    # Containers as cAdvisor (the kubelet's /metrics/cadvisor) sees them: CPU as percent of
+    # the CPU limit (quota / period), memory (working set) as percent of the memory limit.
+    "cadvisor": {
+        **_HTTP_QUERIES,
+        "cpu_usage": f"100 * sum(rate(container_cpu_usage_seconds_total{{{_CONTAINERS}}}[5m])) / {_CPU_LIMIT}",
+        "memory_usage": _MEMORY,
+    },
+    # Hosts that belong to the service (node_exporter): CPU busy as percent of all their
+    # cores, memory used (total less available) as percent of their memory.
+    "node_exporter": {
+        **_HTTP_QUERIES,
+        "cpu_usage": '100 * (1 - avg(rate(node_cpu_seconds_total{$label="$service",mode="idle"}[5m])))',
+        "memory_usage": '100 * (1 - sum(node_memory_MemAvailable_bytes{$label="$service"}) / sum(node_memory_MemTotal_bytes{$label="$service"}))',
+    },
+}
+#: The default query set (``http_client``).
+DEFAULT_QUERIES: dict[str, str] = QUERY_SETS["http_client"]
 
 #: Environment variables the Prometheus source reads its credentials from. Credentials
 #: never live in workbench.yaml or in notebook parameters (papermill writes those into
@@ -138,8 +175,33 @@ def positiveduration(value: str) -> str:
     return value
 
 
+#: What a Prometheus label name may be.
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def _label_name(value: str) -> str:
+    if not LABEL_NAME.fullmatch(value):
+        raise ValueError(f"not a Prometheus label name (letters, digits and '_', not first a digit): {value!r}")
+    return value
+
+
+def _template_ok(metric: str, query: str) -> None:
+    if "$service" not in query and "${service}" not in query:
+        raise ValueError(f"the query for {metric} must contain $service: {query!r}")
+    try:
+        string.Template(query).substitute(label="l", service="s")
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"the query for {metric} may use only $label and $service (write $$ for a literal $): {query!r}") from exc
+
+
 class PrometheusSettings(Strict):
-    """Where and how to pull from Prometheus (``workbench.sources.prometheus``)."""
+    """Where and how to pull from Prometheus (``workbench.sources.prometheus``).
+
+    The PromQL per metric is :attr:`templates`: the ``query_set``'s queries
+    (:data:`QUERY_SETS`) with ``queries`` merged over them. In every set ``cpu_usage`` and
+    ``memory_usage`` are percent of what is provisioned (the CPU and memory limits, or
+    the hosts' cores and memory), as the capacity plan reads them.
+    """
 
     url: Annotated[str, AfterValidator(_url_without_credentials)] = "http://127.0.0.1:9090"
     step: PositiveDuration = "60s"
@@ -150,20 +212,35 @@ class PrometheusSettings(Strict):
     parallel: Annotated[int, Field(ge=1, le=32)] = 4
     # Prometheus refuses a range query with more than 11,000 points per series.
     max_points: Annotated[int, Field(ge=2, le=11000)] = 10000
-    queries: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_QUERIES))
+    #: The documented queries to start from (:data:`QUERY_SETS`).
+    query_set: Literal["http_client", "cadvisor", "node_exporter"] = "http_client"
+    #: The label whose value is the service name (``$label`` in the queries).
+    service_label: Annotated[str, AfterValidator(_label_name)] = "service"
+    #: PromQL per metric over the set's (a partial mapping merges); ``null`` leaves a metric out.
+    queries: dict[str, str | None] = Field(default_factory=dict)
 
     @field_validator("queries")
     @classmethod
-    def _queries(cls, value: dict[str, str]) -> dict[str, str]:
+    def _queries(cls, value: dict[str, str | None]) -> dict[str, str | None]:
         unknown = sorted(set(value) - set(CANONICAL_METRICS))
         if unknown:
             raise ValueError(f"unknown metrics {unknown}; expected some of {list(CANONICAL_METRICS)}")
-        if not value:
-            raise ValueError("at least one metric needs a query")
         for metric, query in value.items():
-            if "$service" not in query and "${service}" not in query:
-                raise ValueError(f"the query for {metric} must contain $service: {query!r}")
+            if query is not None:
+                _template_ok(metric, query)
         return value
+
+    @model_validator(mode="after")
+    def _some_query(self) -> PrometheusSettings:
+        if not self.templates:
+            raise ValueError("at least one metric needs a query (source.prometheus.queries leaves out every metric)")
+        return self
+
+    @property
+    def templates(self) -> dict[str, str]:
+        """PromQL template per metric: the query set's, overridden by ``queries``."""
+        merged = {**QUERY_SETS[self.query_set], **self.queries}
+        return {metric: query for metric, query in merged.items() if query is not None}
 
 
 class Source(Strict):

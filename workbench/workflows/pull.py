@@ -6,7 +6,11 @@ Prometheus for minutes, not days. With ``start`` the whole range is fetched agai
 upserted: the store ends the same whichever way it was filled.
 
 Everything is fetched before the store is touched: a Prometheus that fails mid-pull
-raises and leaves the store exactly as it was.
+raises and leaves the store exactly as it was. So does a query that returns no series
+for a series the store does not hold (:class:`~workbench.sources.prometheus.NoSeriesError`);
+a stored series whose newest minutes are not in Prometheus yet is simply up to date.
+
+:func:`check` (``workbench pull --check``) says what each query returns, storing nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +25,15 @@ import pandas as pd
 from workbench.config import Config
 from workbench.errors import DataError, SourceError
 from workbench.sources import time_range
-from workbench.sources.prometheus import PrometheusClient, Task, default_range
+from workbench.sources.prometheus import (
+    PrometheusClient,
+    Task,
+    check_queries,
+    default_range,
+)
 from workbench.store import open_store
 
-__all__ = ["PullResult", "plan_pull", "pull"]
+__all__ = ["PullResult", "check", "plan_pull", "pull", "pull_range"]
 
 
 @dataclass
@@ -57,18 +66,68 @@ def plan_pull(
     end: pd.Timestamp,
     incremental: bool,
 ) -> list[Task]:
-    """The series ranges to fetch; with ``incremental``, from just after what is stored."""
+    """The series ranges to fetch; with ``incremental``, from just after what is stored.
+
+    A series in ``latest`` is marked ``stored``: Prometheus having nothing for it is no error.
+    """
     step = pd.Timedelta(config.source.prometheus.step)
     tasks = []
     for service in services:
-        for metric in config.source.prometheus.queries:
+        for metric in config.source.prometheus.templates:
             lo = start
             have = latest.get((service, metric))
             if incremental and have is not None:
                 lo = max(lo, have + step)
             if lo < end:
-                tasks.append(Task(service, metric, lo, end))
+                tasks.append(Task(service, metric, lo, end, stored=have is not None))
     return tasks
+
+
+def pull_range(
+    config: Config,
+    since: str,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    now: pd.Timestamp | None = None,
+) -> tuple[pd.Timestamp, pd.Timestamp, bool]:
+    """``[start, end)`` on the step grid, and whether it was given (else it is ``since`` back from the end).
+
+    Raises
+    ------
+    DataError
+        A bad range or ``since``.
+    """
+    lo, hi = time_range(start, end)
+    if lo is not None:
+        return (*default_range(config.source.prometheus, lo, hi, now=now), True)
+    try:
+        # "30d" as users write it; pandas wants "30D" for days.
+        reach = pd.Timedelta(re.sub(r"(?<=\d)d$", "D", str(since).strip()))
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"--since: not a duration like '30d' or '12h': {since!r}") from exc
+    if reach <= pd.Timedelta(0):
+        raise DataError(f"--since must be positive, got {since!r}")
+    _, hi = default_range(config.source.prometheus, None, hi, now=now)
+    return hi - reach, hi, False
+
+
+def check(
+    config: Config,
+    *,
+    since: str = "1h",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    services: list[str] | None = None,
+    now: pd.Timestamp | None = None,
+) -> tuple[pd.Timestamp, pd.Timestamp, list[dict]]:
+    """What each (service, metric) query returns over the last ``since`` (or ``[start, end)``).
+
+    The store is neither read nor written. Returns the range and
+    :func:`~workbench.sources.prometheus.check_queries`' rows.
+    """
+    services = [config.check_service(s) for s in services] if services else list(config.services)
+    lo, hi, _ = pull_range(config, since, start, end, now)
+    return lo, hi, check_queries(config.source.prometheus, services, lo, hi)
 
 
 def pull(
@@ -106,6 +165,9 @@ def pull(
 
     Raises
     ------
+    NoSeriesError
+        A query returned no series over the range for a series not in the store; the
+        store is unchanged.
     PrometheusError
         A query failed; the store is unchanged.
     DataError, ConfigError
@@ -113,32 +175,22 @@ def pull(
     """
     began = time.perf_counter()
     services = [config.check_service(s) for s in services] if services else list(config.services)
-    lo, hi = time_range(start, end)
-    explicit = lo is not None
-    if not explicit:
-        try:
-            # "30d" as users write it; pandas wants "30D" for days.
-            reach = pd.Timedelta(re.sub(r"(?<=\d)d$", "D", str(since).strip()))
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"--since: not a duration like '30d' or '12h': {since!r}") from exc
-        if reach <= pd.Timedelta(0):
-            raise DataError(f"--since must be positive, got {since!r}")
-        _, hi = default_range(config.source.prometheus, None, hi, now=now)
-        lo = hi - reach
-    else:
-        lo, hi = default_range(config.source.prometheus, lo, hi, now=now)
+    lo, hi, explicit = pull_range(config, since, start, end, now)
     target = open_store(config, store)
-    latest = {} if explicit else target.latest(services)
+    # Read for an explicit range too: a stored series that Prometheus has nothing for is no error.
+    latest = target.latest(services)
     tasks = plan_pull(config, latest, services, lo, hi, incremental=not explicit)
     # All or nothing: everything is fetched before the store is touched.
     try:
         with PrometheusClient(config.source.prometheus) as client:
             frame = client.fetch(tasks, progress=progress, on_chunk=on_chunk)
     except SourceError as exc:
-        raise type(exc)(f"{exc}; nothing was written to the store") from exc
+        # On the first line: the lines after it list queries, to be copied whole.
+        first, newline, rest = str(exc).partition("\n")
+        raise type(exc)(f"{first}; nothing was written to the store{newline}{rest}") from exc
     written = target.write(frame) if not frame.empty else None
     per_service = frame.groupby("service").size().to_dict() if not frame.empty else {}
-    series = len(services) * len(config.source.prometheus.queries)
+    series = len(services) * len(config.source.prometheus.templates)
     return PullResult(
         store=store or config.store.kind,
         start=lo,
