@@ -86,3 +86,34 @@ def test_cli_init_with_the_files_own_names(folder, capsys, monkeypatch):
     assert config.source.files.path == "export.csv" and config.source.files.metrics == {"p95_ms": "latency_p95"}
     assert main(["init", "--from-csv", "export.csv", "--metric", "p95"]) == 2
     assert "--metric takes NAME=VALUE" in capsys.readouterr().err
+
+
+# -- from Prometheus ---------------------------------------------------------------------------
+def test_init_from_prometheus_finds_the_services_and_leaves_out_a_metric_nobody_has(prometheus, folder):
+    from conftest import BACKFILL_QUERIES, PULL_START
+
+    from workbench.workflows.init import init_from_prometheus
+
+    queries = {**BACKFILL_QUERIES, "latency_p99": 'no_such_metric{service="$service"}'}
+    result = init_from_prometheus(folder, prometheus.url, queries=queries, now=PULL_START + pd.Timedelta(days=10))
+    assert result.services == ["checkout"]
+    found = result.found["checkout"]
+    assert found["missing"] == ["latency_p99"] and found["metrics"]["cpu_usage"] >= 55  # an hour of 1-minute samples
+    config = load_config(folder / "workbench.yaml")
+    assert config.source.kind == "prometheus" and config.source.prometheus.url == prometheus.url
+    assert config.source.prometheus.queries["latency_p99"] is None and "latency_p99" not in config.source.prometheus.templates
+    assert read_incidents(config.path("incidents")).empty
+
+
+def test_init_from_prometheus_with_the_wrong_label_or_no_server_writes_nothing(prometheus, folder, capsys):
+    from workbench.workflows.init import init_from_prometheus
+
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(ConfigError, match="no series with a `team` label"):
+        init_from_prometheus(folder, prometheus.url, label="team")
+    assert main(["init", "--root", str(folder), "--from-prometheus", "http://127.0.0.1:9"]) == 1
+    assert "could not be reached" in capsys.readouterr().err
+    assert main(["init", "--root", str(folder), "--from-prometheus", "http://alice:S3cretPW@127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "credentials do not belong in workbench.yaml" in err and "S3cretPW" not in err
+    assert sorted(p.name for p in folder.iterdir()) == before

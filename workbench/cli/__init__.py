@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from workbench import __version__
+from workbench._secrets import redact
 from workbench.cli.analysis import register as analysis_verbs
 from workbench.cli.live import register as live_verbs
 from workbench.cli.models import register as model_verbs
@@ -53,12 +54,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         # A warning is for the person running the command: what and where, not our source line.
-        print(f"workbench {args.command}: warning: {message}", file=sys.stderr)
+        print(f"workbench {args.command}: warning: {redact(str(message))}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.showwarning = show
         try:
             return args.func(args)
         except WorkbenchError as exc:
-            print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+            # Masked here too: a message built from a URL or a server's answer may hold a credential.
+            print(f"workbench {args.command}: error: {redact(str(exc))}", file=sys.stderr)
             return exc.exit_status
