@@ -5,6 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
+# Notebooks stay as committed whatever JupyterLab or papermill adds when they save: the git
+# filter (nbstripout; .gitattributes applies it to *.ipynb) drops outputs and execution counts,
+# papermill's injected parameters cell and run metadata, widget state, and what a kernel writes
+# into language_info. Cell ids are kept: they are the notebooks' own. `make setup` registers it
+# in this clone. Not `required`, so git still works without the venv (after `make clean` it
+# warns that the filter failed).
+NBSTRIPOUT_ARGS := --keep-id --drop-tagged-cells injected-parameters
+NBSTRIPOUT_EXTRA_KEYS := metadata.papermill cell.metadata.papermill cell.metadata.execution metadata.widgets \
+  metadata.language_info.codemirror_mode metadata.language_info.file_extension metadata.language_info.mimetype \
+  metadata.language_info.nbconvert_exporter metadata.language_info.pygments_lexer metadata.language_info.version \
+  cell.metadata.jp-MarkdownHeadingCollapsed cell.metadata.trusted
+NBSTRIPOUT := "$(abspath $(BIN)/python)" -m nbstripout $(NBSTRIPOUT_ARGS)
+# Set a git config key only when it differs: several shells may share one clone.
+git_set = { test "$$(git config --local --get $(1))" = '$(2)' || git config --local $(1) '$(2)'; }
+
+# JupyterLab refuses root unless told; a container or CI machine often is root.
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+LAB_ARGS ?=
+
 .PHONY: setup report test bench constraints lab clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -13,7 +32,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+## Build .venv from the pins and register the notebooks' git filter
 setup: $(STAMP)
+	@if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+	  $(call git_set,filter.nbstripout.clean,$(NBSTRIPOUT)) && \
+	  $(call git_set,filter.nbstripout.smudge,cat) && \
+	  $(call git_set,filter.nbstripout.extrakeys,$(NBSTRIPOUT_EXTRA_KEYS)) && \
+	  $(call git_set,diff.ipynb.textconv,$(NBSTRIPOUT) --textconv); \
+	else echo "not a git clone: the notebooks' git filter (nbstripout) is not registered"; fi
 
 ## Run every notebook on the configured source (bundled sample by default); prints reports/latest/index.html
 report: setup
@@ -38,8 +64,10 @@ constraints:
 	{ sed -n '1,3p' constraints.txt; .venv-pin/bin/pip freeze --exclude-editable; } > constraints.new && mv constraints.new constraints.txt
 	rm -rf .venv-pin
 
+## JupyterLab over the whole project (workbench.yaml, data/ visible), opened on notebooks/; extra options in LAB_ARGS
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(if $(LAB_AS_ROOT),@echo "warning: running JupyterLab as root (--allow-root): its kernels and terminals can change anything on this machine" >&2)
+	$(BIN)/jupyter lab $(LAB_AS_ROOT) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache data/sample

@@ -1,26 +1,35 @@
 """Shared fixtures: a small sample project in a temporary folder, built once per session.
 
-Tests never write into the repository's own data/ or reports/.
+Tests never touch the project. Every pytest process (the xdist controller and each worker)
+points ``WORKBENCH_ROOT`` and ``WORKBENCH_CONFIG`` at its own temporary copy of the project
+before any test runs, so the kernels nbval starts for notebooks/*.ipynb load that copy and
+write their sample cache and models there. The controller hashes the project's data/,
+models/ and reports/ and notes ``git status`` at the start, and fails the run, naming each
+path, if any of them changed by the end.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from workbench.config import load_config
+from workbench.config import CONFIG_ENV, ROOT_ENV, load_config
 from workbench.contracts import CANONICAL_METRICS, INCIDENT_COLUMNS, validate_long
+from workbench.errors import WorkbenchError
 from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events
 from workbench.labels.labeller import Labeller
 from workbench.labels.log import IncidentLog
 from workbench.sources import load_service
-from workbench.sources.sample import ensure_sample, generate
+from workbench.sources.sample import ensure_sample, generate, sample_path
 from workbench.testing.postgres import LocalPostgres, postgres_bin
 from workbench.testing.prometheus import LocalPrometheus, write_openmetrics
 from workbench.workflows.sample import write_sample_labels
@@ -72,9 +81,151 @@ def full_sample():
 
 @pytest.fixture(autouse=True)
 def _no_root_override(monkeypatch):
-    # A WORKBENCH_ROOT left in the developer's shell must not steer the tests.
+    # Tests name their project explicitly: neither a WORKBENCH_ROOT left in the developer's
+    # shell nor the scratch copy meant for nbval's kernels may steer them.
     monkeypatch.delenv("WORKBENCH_ROOT", raising=False)
     monkeypatch.delenv("WORKBENCH_CONFIG", raising=False)
+
+
+# -- the project stays as it was ---------------------------------------------------------
+#: Where the project keeps what it generates; git ignores most of it, so ``git status`` alone
+#: would not see a model or a report written by a test.
+WATCHED = ("data", "models", "reports")
+_session: dict = {}
+
+
+def sample_config_file() -> Path:
+    """The project's sample configuration: ``workbench.yaml``, or the copy ``workbench init``
+    keeps of it once ``workbench.yaml`` describes the team's own data."""
+    kept = REPO / "workbench.sample.yaml"
+    return kept if kept.is_file() else REPO / "workbench.yaml"
+
+
+def scratch_project(folder: Path) -> Path:
+    """A copy of the project in ``folder`` for notebooks to run on: the sample configuration as
+    ``workbench.yaml``, the label files and, when the project has it, its cached sample (a copy,
+    so nothing done to it reaches the project), which spares every process generating 60 days."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(sample_config_file(), folder / "workbench.yaml")
+    for labels in (REPO / "data").glob("*.csv"):
+        shutil.copy2(labels, folder / "data" / labels.name)
+    try:
+        cached = sample_path(load_config(sample_config_file()))
+    except WorkbenchError:
+        return folder  # a broken workbench.yaml: the notebooks will say what is wrong with it
+    if cached.is_file() and cached.is_relative_to(REPO):
+        target = folder / cached.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(cached, target)
+    return folder
+
+
+def project_state(root: Path) -> dict[str, str]:
+    """What the test suite must leave as it is in ``root``.
+
+    Every entry under data/, models/ and reports/ (a file by the SHA-256 of its content, a link
+    by its target, a folder by being there) and, where git can tell, each line of
+    ``git status --porcelain``.
+    """
+    state = {}
+    for name in WATCHED:
+        for folder, dirs, files in os.walk(root / name):
+            for entry in dirs + files:
+                path = Path(folder, entry)
+                key = path.relative_to(root).as_posix()
+                try:
+                    if path.is_symlink():
+                        state[key] = f"link to {os.readlink(path)}"
+                    elif path.is_dir():
+                        state[f"{key}/"] = "folder"
+                    else:
+                        with path.open("rb") as fh:
+                            state[key] = hashlib.file_digest(fh, "sha256").hexdigest()
+                except FileNotFoundError:
+                    continue  # gone while walking: the next look shows it missing
+    try:
+        # No optional locks: looking must not rewrite the index under a concurrent git command.
+        git = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"],
+            cwd=root, capture_output=True, text=True, timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return state
+    if git.returncode == 0:
+        state.update({f"git status: {line}": "listed" for line in git.stdout.splitlines()})
+    return state
+
+
+def describe_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """One line per entry of :func:`project_state` that differs, sorted: new, removed or changed."""
+    lines = []
+    for key in sorted(before.keys() | after.keys()):
+        if key not in before:
+            lines.append(f"new: {key}")
+        elif key not in after:
+            lines.append(f"removed: {key}")
+        elif before[key] != after[key]:
+            lines.append(f"changed: {key}")
+    return lines
+
+
+def pytest_configure(config):
+    # Runs in the controller and in every worker, before any kernel starts: each process gets
+    # its own copy, since notebooks running side by side would otherwise share models/.
+    if not hasattr(config, "workerinput"):
+        _session["before"] = project_state(REPO)
+    root = scratch_project(Path(tempfile.mkdtemp(prefix="workbench-tests-")))
+    _session["root"] = root
+    _session["saved"] = {key: os.environ.get(key) for key in (ROOT_ENV, CONFIG_ENV)}
+    _session["env"] = {ROOT_ENV: str(root), CONFIG_ENV: str(root / "workbench.yaml")}
+    os.environ.update(_session["env"])
+
+
+def pytest_sessionfinish(session):
+    # In the controller, after every worker has finished.
+    if "before" not in _session:
+        return
+    changed = describe_changes(_session["before"], project_state(REPO))
+    if not changed:
+        return
+    _session["changed"] = changed
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        # Counted in the closing line ("..., 2 changed in the project in 300.00s"), in colour.
+        reporter.stats.setdefault("changed in the project", []).extend(changed)
+
+
+def pytest_terminal_summary(terminalreporter):
+    changed = _session.get("changed")
+    if not changed:
+        return
+    terminalreporter.section("FAILED: the test suite changed the project", sep="!", red=True, bold=True)
+    terminalreporter.write_line(f"Tests must work on temporary copies; these changed under {REPO} during the run:", red=True)
+    for line in changed[:50]:
+        terminalreporter.write_line(f"  {line}", red=True)
+    if len(changed) > 50:
+        terminalreporter.write_line(f"  ... and {len(changed) - 50} more", red=True)
+
+
+def pytest_unconfigure(config):
+    root = _session.pop("root", None)
+    if root is None:
+        return
+    for key, value in _session.pop("saved").items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def notebook_env() -> dict[str, str]:
+    """``WORKBENCH_ROOT`` and ``WORKBENCH_CONFIG`` as nbval's kernels inherit them (each test
+    runs without them: see ``_no_root_override``)."""
+    return dict(_session["env"])
 
 
 # -- real servers --------------------------------------------------------------------

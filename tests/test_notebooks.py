@@ -1,8 +1,16 @@
-"""The real notebooks, run the way `workbench report` runs them, on the small sample project."""
+"""The real notebooks, run the way `workbench report` runs them, on the small sample project;
+their git filter; and `make lab`."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
 
 import nbformat
 import pandas as pd
 import pytest
+from conftest import FIXTURE_NOTEBOOKS, REPO
 
 from workbench.labels.incidents import in_range, read_incidents
 from workbench.report.params import discover_notebooks, notebook_parameters
@@ -93,3 +101,70 @@ def test_live_alerts_lead_with_pages_and_delivery(sample_config, live_run):
     assert page.count("<img") >= 1 and "Every episode, and why" in page and "import workbench" not in page
     # The report replays into a scratch state: the project's own alert state is untouched.
     assert not (sample_config.root / "data" / "alerts").exists()
+
+
+# -- notebook hygiene: the git filter and `make lab` ------------------------------------------
+
+
+def _make_variable(name: str) -> list[str]:
+    makefile = (REPO / "Makefile").read_text().replace("\\\n", " ")
+    return re.search(rf"^{name} := (.*)$", makefile, re.MULTILINE).group(1).split()
+
+
+def _git_filter(path, cwd) -> bytes:
+    """What the Makefile's nbstripout filter makes of ``path``: what git would store."""
+    pytest.importorskip("nbstripout", reason="nbstripout is not installed (make setup installs it)")
+    keys = " ".join(_make_variable("NBSTRIPOUT_EXTRA_KEYS"))
+    # Run outside the clone, so only the Makefile's settings count, not a registered filter's.
+    command = [sys.executable, "-m", "nbstripout", "--textconv", *_make_variable("NBSTRIPOUT_ARGS"), "--extra-keys", keys, str(path)]
+    return subprocess.run(command, cwd=cwd, capture_output=True, check=True).stdout
+
+
+@pytest.mark.parametrize("path", sorted([*(REPO / "notebooks").glob("*.ipynb"), *FIXTURE_NOTEBOOKS.glob("*.ipynb")]), ids=lambda p: p.name)
+def test_the_git_filter_leaves_the_committed_notebooks_as_they_are(path, tmp_path):
+    assert _git_filter(path, tmp_path) == path.read_bytes(), f"{path.name}: the git filter would change it; strip it with the filter"
+
+
+def test_the_git_filter_drops_what_lab_and_papermill_add(tmp_path):
+    committed = REPO / "notebooks" / "01_explore.ipynb"
+    nb = nbformat.read(committed, as_version=4)
+    nb.metadata.update(
+        papermill={"parameters": {"service": "search"}, "duration": 12.5},
+        widgets={"application/vnd.jupyter.widget-state+json": {"state": {}}},
+    )
+    nb.metadata.language_info.update(
+        codemirror_mode={"name": "ipython", "version": 3}, file_extension=".py", mimetype="text/x-python",
+        nbconvert_exporter="python", pygments_lexer="ipython3", version="3.11.7",
+    )
+    for count, cell in enumerate(nb.cells, start=1):
+        cell.metadata.update(papermill={"status": "completed"}, execution={"iopub.status.idle": "2026-11-28T10:00:00Z"})
+        if cell.cell_type == "markdown":
+            cell.metadata["jp-MarkdownHeadingCollapsed"] = True
+        else:
+            cell.execution_count = count
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a printout\n")]
+    injected = nbformat.v4.new_code_cell('service = "search"\n', metadata={"tags": ["injected-parameters"]})
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    nb.cells.insert(first_code + 1, injected)
+    saved = tmp_path / committed.name
+    nbformat.write(nb, saved)
+    assert _git_filter(saved, tmp_path) == committed.read_bytes()
+
+
+def test_the_notebooks_are_filtered_in_git():
+    rules = (REPO / ".gitattributes").read_text().splitlines()
+    assert "*.ipynb filter=nbstripout diff=ipynb" in rules
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_serves_the_project_and_opens_the_notebooks():
+    # Only what make would run (-n): starting a server is test_browser.py's job.
+    shown = subprocess.run(
+        ["make", "--no-print-directory", "-n", "lab", "LAB_ARGS=--no-browser"], cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    lab = next(line for line in shown if " lab " in line and "jupyter" in line)
+    assert f'--ServerApp.root_dir="{REPO}"' in lab and "--LabApp.default_url=/lab/tree/notebooks" in lab
+    assert lab.endswith("--no-browser")
+    as_root = os.getuid() == 0
+    assert ("--allow-root" in lab) == as_root
+    assert any("warning" in line and "root" in line for line in shown) == as_root
