@@ -58,7 +58,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         # Progress goes to stderr so stdout is just the report's path, for scripts and cron mail.
         # The notebooks load the config this run loaded: the runner gives their kernels
         # WORKBENCH_CONFIG, however the file was chosen (--config, $WORKBENCH_CONFIG, default).
-        result = run_report(config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=say, keep=args.keep)
+        from workbench.workflows.preflight import check_ready
+
+        # Everything a run needs is checked once, up front: a bad default fails in seconds,
+        # not notebook after notebook.
+        result = run_report(config, notebooks=args.notebooks, parameters=params, run_id=args.run_id, log=say, keep=args.keep, ready=check_ready)
     except RunInterrupted as exc:
         where = f"run {exc.result.run_id} recorded as interrupted in {shown(exc.result.folder)}; " if exc.result else ""
         say(f"workbench report: interrupted by {signal.Signals(exc.signum).name}; {where}reports/latest unchanged")

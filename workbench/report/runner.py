@@ -160,6 +160,7 @@ def run_report(
     *,
     timeout: str | None = None,
     keep: int | None = None,
+    ready=None,
 ) -> RunResult:
     """Run the notebooks into ``reports/<run-id>/``; move ``latest`` if the whole suite succeeded.
 
@@ -181,6 +182,10 @@ def run_report(
         Where progress lines go (credentials masked).
     timeout
         Wall-clock limit per notebook, a duration such as ``20min``; default ``report.timeout``.
+    ready
+        ``ready(config, parameters)``, called once the parameters are checked and before
+        anything is created: it raises if the run cannot work (the CLI passes
+        :func:`workbench.workflows.preflight.check_ready`: source, files, data, labels).
     keep
         After a complete run, keep this many runs (newest by start time) and remove the
         older ones, never ``latest``'s; default ``report.keep`` (``None`` there: keep all).
@@ -222,6 +227,8 @@ def run_report(
     if not _RUN_ID.match(wanted) or wanted == "latest":
         raise ReportError(redact(f"run id {wanted!r} must be letters, digits, '.', '_' or '-' (and not 'latest')"))
     reports = config.path("reports")
+    if ready is not None:
+        ready(config, raw)
 
     def say(line: str) -> None:
         log(redact(line))
