@@ -23,9 +23,11 @@ def _scratch_project() -> Path:
         root = Path(tempfile.mkdtemp(prefix="wb-nbval-"))
         shutil.copy2(REPO / "workbench.yaml", root / "workbench.yaml")
         (root / "data").mkdir()
-        for name in ("incidents.csv", "events.csv"):
-            if (REPO / "data" / name).is_file():
-                shutil.copy2(REPO / "data" / name, root / "data" / name)
+        # The label files: a team's under data/, the bundled sample's under data/sample-labels/.
+        for labels in [*(REPO / "data").glob("*.csv"), *(REPO / "data").glob("sample-labels/*.csv")]:
+            target = root / labels.relative_to(REPO)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(labels, target)
         _copy["root"] = root
     return _copy["root"]
 

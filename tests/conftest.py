@@ -44,7 +44,7 @@ def make_project(folder: Path, days: int = 14, notebooks: Path | None = None, la
     With ``labels`` the sample's incident log and events calendar are written into it
     (explicitly: loading the sample never writes label files).
     """
-    settings = yaml.safe_load((REPO / "workbench.yaml").read_text())
+    settings = yaml.safe_load(sample_config_file().read_text())
     settings["source"]["sample"]["days"] = days
     settings.update(overrides)
     if "services" in overrides and "capacity" not in overrides:
@@ -75,7 +75,7 @@ def sample_config(sample_project):
 @pytest.fixture(scope="session")
 def full_sample():
     """The full default sample (60 days, six services), generated once."""
-    config = load_config(REPO / "workbench.yaml")
+    config = load_config(sample_config_file())
     return generate(config.source.sample, list(config.services))
 
 
@@ -107,12 +107,16 @@ def scratch_project(folder: Path) -> Path:
     so nothing done to it reaches the project), which spares every process generating 60 days."""
     (folder / "data").mkdir(parents=True, exist_ok=True)
     shutil.copy2(sample_config_file(), folder / "workbench.yaml")
-    for labels in (REPO / "data").glob("*.csv"):
-        shutil.copy2(labels, folder / "data" / labels.name)
     try:
-        cached = sample_path(load_config(sample_config_file()))
+        sample = load_config(sample_config_file())
     except WorkbenchError:
         return folder  # a broken workbench.yaml: the notebooks will say what is wrong with it
+    for labels in (sample.path("incidents"), sample.path("events")):
+        if labels.is_file() and labels.is_relative_to(REPO):
+            target = folder / labels.relative_to(REPO)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(labels, target)
+    cached = sample_path(sample)
     if cached.is_file() and cached.is_relative_to(REPO):
         target = folder / cached.relative_to(REPO)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -176,10 +176,10 @@ def damaged_old_version(folder: Path, monkeypatch) -> None:
     (versions[0] / "metadata.json").write_text('{"version": ')
 
 
-LOG = "data/incidents.csv"
+LOG = "data/sample-labels/incidents.csv"
 CASES = [
-    Case("missing-events", "data/events.csv is missing", ["evaluate"], 2, ["events calendar file not found"],
-         lambda f, m: (f / "data" / "events.csv").unlink(), "incidents.csv untouched (never rewritten from the sample)"),
+    Case("missing-events", "the events calendar is missing", ["evaluate"], 2, ["events calendar file not found"],
+         lambda f, m: (f / "data" / "sample-labels" / "events.csv").unlink(), "incidents.csv untouched (never rewritten from the sample)"),
     Case("truncated-log", "the incident log cut in the middle of a row", ["evaluate"], 2, ["cut short"],
          edit_text(LOG, lambda t: t[: len(t) // 2][: t[: len(t) // 2].rindex(",") + 1])),
     Case("log-cut-in-last-field", "the incident log cut inside its last field", ["evaluate"], 2, ["does not end with a line break"],

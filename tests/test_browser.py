@@ -3,7 +3,7 @@
 Starts JupyterLab on 127.0.0.1 (token, temporary HOME and settings, the news pop-up
 off) over a temporary project, opens notebooks/02_label_incidents.ipynb in Debian's
 Chromium driven by Playwright, runs all cells, types a cause, clicks "Add incident",
-and checks data/incidents.csv. Skips where Chromium or Playwright is missing, unless
+and checks the incident log. Skips where Chromium or Playwright is missing, unless
 WORKBENCH_REQUIRE_SERVERS=1 (set by .ci/run), where that is a failure.
 """
 
@@ -41,7 +41,7 @@ def lab(tmp_path):
 
     config_path = make_project(tmp_path / "project", days=21, services=["checkout"])
     ensure_sample(load_config(config_path))
-    (config_path.parent / "data" / "incidents.csv").write_text("id,service,start,end,severity,cause,resolution,labelled_by\n")
+    (config_path.parent / "data" / "sample-labels" / "incidents.csv").write_text("id,service,start,end,severity,cause,resolution,labelled_by\n")
     home = tmp_path / "home"
     settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -93,7 +93,7 @@ def test_label_an_incident_in_jupyterlab(lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
     url, token, project = lab
-    log = project / "data" / "incidents.csv"
+    log = project / "data" / "sample-labels" / "incidents.csv"
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,

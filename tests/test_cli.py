@@ -50,7 +50,7 @@ def test_sample_writes_data(project, capsys):
     assert main(["sample"]) == 0
     path = project.parent / capsys.readouterr().out.strip()
     assert path.is_file() and path.suffix == ".parquet"
-    assert (project.parent / "data" / "incidents.csv").is_file()
+    assert (project.parent / "data" / "sample-labels" / "incidents.csv").is_file()
 
 
 def test_evaluate_json(tmp_path, monkeypatch, capsys):
@@ -67,7 +67,7 @@ def test_evaluate_json(tmp_path, monkeypatch, capsys):
 
 def test_evaluate_names_an_incident_of_an_unconfigured_service_it_leaves_out(tmp_path, monkeypatch, capsys):
     config = make_project(tmp_path / "e", days=21, services=["payments"])
-    log = config.parent / "data" / "incidents.csv"
+    log = config.parent / "data" / "sample-labels" / "incidents.csv"
     log.write_text(log.read_text() + "TYPO-1,paymnets,2026-09-10T10:00:00Z,2026-09-10T11:00:00Z,major,x,y,z\n")
     monkeypatch.chdir(config.parent)
     assert main(["evaluate", "--json"]) == 0

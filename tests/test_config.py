@@ -30,7 +30,7 @@ def test_repository_config_loads():
         ("latency_p99", ">", 5000.0),
     ]
     assert config.root == REPO
-    assert config.path("incidents") == REPO / "data" / "incidents.csv"
+    assert config.path("incidents") == REPO / "data" / "sample-labels" / "incidents.csv"
 
 
 def _set(path, value):

@@ -51,14 +51,14 @@ def test_shape_six_services_sixty_days_one_minute(full_sample):
 
 
 def test_the_committed_labels_are_the_generators(full_sample):
-    # data/incidents.csv and data/events.csv are the sample's truth; regenerate with
+    # data/sample-labels/incidents.csv and events.csv are the sample's truth; regenerate with
     # `workbench sample --write-labels` after a deliberate generator change.
-    committed = read_incidents(REPO / "data" / "incidents.csv")
+    committed = read_incidents(REPO / "data" / "sample-labels" / "incidents.csv")
     generated = full_sample.incidents.copy()
     assert committed["id"].tolist() == generated["id"].tolist()
     assert committed["start"].tolist() == generated["start"].tolist()
     assert committed["cause"].tolist() == generated["cause"].tolist()
-    events = read_events(REPO / "data" / "events.csv")
+    events = read_events(REPO / "data" / "sample-labels" / "events.csv")
     assert len(events) == len(full_sample.events)
 
 

@@ -24,7 +24,7 @@ def test_a_healthy_project_passes(sample_project):
 
 
 def test_every_problem_is_named_at_once(project):
-    (project.parent / "data" / "events.csv").write_text("")
+    (project.parent / "data" / "sample-labels" / "events.csv").write_text("")
     config = load_config(project)
     with pytest.raises(DataError) as err:
         check_ready(config, {"start": "2027-01-01", "end": "2027-01-02"})

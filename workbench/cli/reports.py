@@ -150,7 +150,7 @@ def register(sub) -> None:
 
     sample = sub.add_parser("sample", help="generate the bundled sample data (cached under data/sample/)")
     sample.add_argument("--force", action="store_true", help="regenerate the metrics even if cached")
-    sample.add_argument("--write-labels", action="store_true", help="also overwrite data/incidents.csv and data/events.csv")
+    sample.add_argument("--write-labels", action="store_true", help="also write the sample's labels over the configured incident log and events calendar (paths.incidents, paths.events)")
     sample.set_defaults(func=_cmd_sample)
 
     params = sub.add_parser("params", help="list each notebook's parameters")

@@ -1,7 +1,8 @@
 """The incident log and the events calendar: read, validate, select, write.
 
-Both are small CSV files a team keeps in git (``data/incidents.csv``,
-``data/events.csv``). Times are ISO 8601; tz-naive times are taken as UTC, with a warning.
+Both are small CSV files a team keeps in git (``paths.incidents`` and ``paths.events``:
+``data/incidents.csv`` and ``data/events.csv`` by default; the bundled sample's live in
+``data/sample-labels/``). Times are ISO 8601; tz-naive times are taken as UTC, with a warning.
 A file that looks cut short (a row with fewer fields than the header) is refused whole:
 reading the rows before the cut would silently drop the rest.
 Writes go to a temporary file that is then renamed, so a crash never leaves a
