@@ -15,6 +15,7 @@ from workbench.config import Config
 from workbench.errors import DataError, SourceError, WorkbenchError
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.sources import load_metrics
+from workbench.sources.prometheus_http import NoSeriesError
 
 __all__ = ["check_ready"]
 
@@ -54,23 +55,36 @@ def check_ready(config: Config, parameters: dict[str, str]) -> None:
     services = [service] if service else list(config.services)
     source = parameters.get("source") or config.source.kind
     start, end = parameters.get("start") or None, parameters.get("end") or None
+    attempts = [start]
     if source == "prometheus" and start is None:
+        # The last hour first (seconds); only when it is empty, the whole lookback the
+        # notebooks will read (data that ended yesterday is still a month of data).
         try:
             end_at = parse_time(end, "end") or pd.Timestamp.now(tz="UTC")
         except DataError as exc:
             raise DataError(f"the run cannot work, so nothing was run: {exc}") from None
-        start = str(end_at - PROBE)
-    try:
-        frame = load_metrics(config, source=source, services=services, start=start, end=end)
-        have = set(frame["service"].astype(str))
-        lacking = [s for s in services if s not in have]
-        if lacking:
-            problems.append(f"source {source}: no metrics for {', '.join(lacking)} between {start or 'the start'} and {end or 'the end'}")
-    except SourceError as exc:
-        unreachable = True
-        problems.append(f"source {source}: {exc}")
-    except WorkbenchError as exc:
-        problems.append(f"source {source}: {exc}")
+        attempts = [str(end_at - PROBE), str(end_at - pd.Timedelta(config.source.prometheus.lookback))]
+    for k, start in enumerate(attempts):
+        last = k == len(attempts) - 1
+        try:
+            frame = load_metrics(config, source=source, services=services, start=start, end=end)
+        except SourceError as exc:
+            empty = isinstance(exc, NoSeriesError)
+            if empty and not last:
+                continue
+            unreachable = not empty  # nothing there is bad input (exit 2); a server down is not (exit 1)
+            problems.append(f"source {source}: {exc}")
+        except WorkbenchError as exc:
+            if not last:
+                continue
+            problems.append(f"source {source}: {exc}")
+        else:
+            lacking = [s for s in services if s not in set(frame["service"].astype(str))]
+            if lacking and not last:
+                continue
+            if lacking:
+                problems.append(f"source {source}: no metrics for {', '.join(lacking)} between {start or 'the start'} and {end or 'the end'}")
+        break
     if problems:
         text = "the run cannot work, so nothing was run:\n  - " + "\n  - ".join(problems)
         raise SourceError(text) if unreachable else DataError(text)
