@@ -33,12 +33,15 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 ## Build .venv from the pins and register the notebooks' git filter
+# (then refresh git's index once: in a fresh clone every notebook looks possibly changed to
+# git until then, and each status or describe would run the filter on all of them)
 setup: $(STAMP)
 	@if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
 	  $(call git_set,filter.nbstripout.clean,$(NBSTRIPOUT)) && \
 	  $(call git_set,filter.nbstripout.smudge,cat) && \
 	  $(call git_set,filter.nbstripout.extrakeys,$(NBSTRIPOUT_EXTRA_KEYS)) && \
-	  $(call git_set,diff.ipynb.textconv,$(NBSTRIPOUT) --textconv); \
+	  $(call git_set,diff.ipynb.textconv,$(NBSTRIPOUT) --textconv) && \
+	  git update-index -q --refresh >/dev/null 2>&1; \
 	else echo "not a git clone: the notebooks' git filter (nbstripout) is not registered"; fi
 
 ## Run every notebook on the configured source (bundled sample by default); prints reports/latest/index.html

@@ -76,6 +76,8 @@ def test_headline_without_labelled_incidents_says_so_instead_of_none():
     headline = headline_figures(result)
     assert headline["alert volume vs old thresholds"] == "-50%" and headline["labelled incidents"].startswith("none yet: label incidents")
     assert "None" not in str(headline) and "nan" not in str(headline)
+    table = comparison_table(result)
+    assert set(table["false-positive share"]) == {"no labels yet"} and set(table["time to detect, median (min)"]) == {"no labels yet"}
     labelled = headline_figures(compare({n: alerts((70, 90, 75)) for n in ("baseline", "model", "hybrid")}, INCIDENTS, T,
                                         T + pd.Timedelta(days=7), window="15min"))
     assert labelled["median time to detect"] == "15 min (old: 15 min)"

@@ -112,13 +112,17 @@ def comparison_table(results: dict) -> pd.DataFrame:
     rows = {}
     for name in SYSTEMS:
         r = results[name]
+        # Without labelled incidents every alert would count as false and nothing as missed:
+        # say there is nothing to judge by rather than show 100 % and 0.
+        labelled = bool(r.get("incidents"))
+        unknown = "no labels yet" if not labelled else "none caught"
         rows[name] = {
             "alerts per week": r["alerts_per_week"],
             "vs baseline": f"{r['volume_change']:+.0%}" if "volume_change" in r else "",
-            "false-positive share": f"{r['fp_share']:.0%}",
-            "missed incidents": len(r["missed_incidents"]),
-            "time to detect, median (min)": r["ttd_median_minutes"],
-            "time to detect, worst (min)": r["ttd_worst_minutes"],
+            "false-positive share": f"{r['fp_share']:.0%}" if labelled else "no labels yet",
+            "missed incidents": len(r["missed_incidents"]) if labelled else "no labels yet",
+            "time to detect, median (min)": unknown if r["ttd_median_minutes"] is None else r["ttd_median_minutes"],
+            "time to detect, worst (min)": unknown if r["ttd_worst_minutes"] is None else r["ttd_worst_minutes"],
             "alert hours outside incidents, per week": r.get("noise_hours_per_week"),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")

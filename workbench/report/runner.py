@@ -107,13 +107,21 @@ def _signals_interrupt():
 
 
 def _git_commit(root: Path) -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=10"], cwd=root, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
+    """The commit the run's code came from (``-dirty`` with local changes), or ``unknown``.
+
+    ``--dirty`` may have to run the notebooks' git filter over every notebook (a fresh clone
+    whose index was never refreshed): if that is slow, the commit alone is still worth having.
+    """
+    for argv, timeout in ((["git", "describe", "--always", "--dirty", "--abbrev=10"], 5), (["git", "rev-parse", "--short=10", "HEAD"], 5)):
+        try:
+            out = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+        except (OSError, subprocess.SubprocessError):
+            return "unknown"
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip() + ("" if "describe" in argv else " (local changes not checked)")
+    return "unknown"
 
 
 def _relative(value: str, root: Path) -> str:

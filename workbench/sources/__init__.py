@@ -63,7 +63,9 @@ def load_metrics(
     lo, hi = time_range(start, end)
     frame = SOURCES.create(source or config.source.kind, config).load(services or list(config.services), lo, hi)
     if frame.empty:
-        raise DataError(f"no metrics for {services or 'any service'} between {lo or 'the start'} and {hi or 'the end'}")
+        named = ", ".join(services) if services else "any service"
+        when = f"between {f'{lo:%Y-%m-%d %H:%M} UTC' if lo is not None else 'the start of the data'} and {f'{hi:%Y-%m-%d %H:%M} UTC' if hi is not None else 'its end'}"
+        raise DataError(f"no metrics for {named} {when} (source {source or config.source.kind})")
     return frame
 
 
