@@ -279,3 +279,19 @@ def test_a_partial_run_is_listed_as_one_with_its_notebooks_and_parameter_scope(t
     assert "parameters: start=2026-10-01 (only 01_x) · partial run of 01_x: never latest" in page
     data = json.loads((result.folder / "run.json").read_text())
     assert data["partial"] is True and data["parameter_scope"] == {"start": ["01_x"]}
+
+
+def test_rendering_a_plot_logs_no_alt_text_warning(caplog):
+    import logging
+
+    import nbformat
+
+    from workbench.report.index import render_html
+
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output("display_data", data={"image/png": png})])]
+    with caplog.at_level(logging.WARNING):
+        page = render_html(nb, "plots")
+    assert "<img" in page
+    assert not [r for r in caplog.records if "Alternative text" in r.getMessage()]
