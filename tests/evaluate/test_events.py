@@ -81,3 +81,14 @@ def test_headline_without_labelled_incidents_says_so_instead_of_none():
     labelled = headline_figures(compare({n: alerts((70, 90, 75)) for n in ("baseline", "model", "hybrid")}, INCIDENTS, T,
                                         T + pd.Timedelta(days=7), window="15min"))
     assert labelled["median time to detect"] == "15 min (old: 15 min)"
+
+
+def test_the_answer_sentence_is_computed_from_the_figures():
+    from workbench.evaluate.events import answer_sentence, headline_figures
+
+    result = compare({"baseline": alerts((70, 90, 75), (300, 330, 300), (610, 620, 610), (900, 910, 900)), "model": alerts((70, 90, 95)),
+                      "hybrid": alerts((70, 90, 95))}, INCIDENTS, T, T + pd.Timedelta(days=7), window="15min")
+    sentence = answer_sentence(result)
+    assert sentence == ("The new alerting would have cut alerts by 75% and missed 1 of the 2 labelled incidents (1 of which the old rules "
+                        "caught); 0% of its alerts were false alarms; it detects problems 22 minutes later than the old rules (median).")
+    assert next(iter(headline_figures(result))) == "answer"

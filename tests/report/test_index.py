@@ -295,3 +295,13 @@ def test_rendering_a_plot_logs_no_alt_text_warning(caplog):
         page = render_html(nb, "plots")
     assert "<img" in page
     assert not [r for r in caplog.records if "Alternative text" in r.getMessage()]
+
+
+def test_an_answer_sentence_comes_first_on_the_page_and_on_the_index(tmp_path):
+    from workbench.present.headline import ANSWER
+    from workbench.report.index import _card
+
+    card = _card({"name": "04_evaluate", "status": "ok", "seconds": 3.0, "html": "04_evaluate.html",
+                  "headline": {ANSWER: "The new alerting would have cut alerts by 85 % & missed none.", "weeks evaluated": 2}})
+    assert card.index("<p class='answer'>The new alerting would have cut alerts by 85 % &amp; missed none.</p>") < card.index("<table")
+    assert "weeks evaluated" in card and ">answer<" not in card

@@ -10,21 +10,30 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["HEADLINE_MIME", "read_headline", "show_headline"]
+__all__ = ["ANSWER", "HEADLINE_MIME", "read_headline", "show_headline"]
 
 HEADLINE_MIME = "application/vnd.aiops-workbench.headline+json"
+#: The figure that holds the report's answer in one plain sentence: shown above the table, and
+#: above the figures on the run's index.
+ANSWER = "answer"
 
 
 def show_headline(summary: dict, table: pd.DataFrame | None = None) -> None:
-    """Show the answer first: a one-row table of headline figures, then an optional detail table.
+    """Show the answer first: the ``answer`` sentence if there is one, a one-row table of the
+    other headline figures, then an optional detail table.
 
     Call it once, in the first output cell. The figures are also attached as JSON
     so that :func:`run_report` can put them on the run's index page.
     """
+    import html
+
     from IPython.display import display
 
     clean = {str(k): _jsonable(v) for k, v in summary.items()}
-    parts = [pd.DataFrame([clean]).to_html(index=False, border=0, classes="headline")]
+    figures = {k: v for k, v in clean.items() if k != ANSWER}
+    parts = [f"<p class='answer'><b>{html.escape(str(clean[ANSWER]))}</b></p>"] if clean.get(ANSWER) else []
+    if figures:
+        parts.append(pd.DataFrame([figures]).to_html(index=False, border=0, classes="headline"))
     if table is not None:
         parts.append(table.to_html(border=0, classes="headline-detail"))
     # A list of pairs, not a mapping: notebook JSON is written with sorted keys,

@@ -21,6 +21,7 @@ from nbconvert import HTMLExporter
 
 from workbench._secrets import redact
 from workbench._util import atomic_write_text
+from workbench.present.headline import ANSWER
 from workbench.report.results import RunResult, RunState
 from workbench.report.runs import run_records
 
@@ -88,8 +89,12 @@ def _card(nb: dict) -> str:
     detail = ""
     if nb.get("error"):
         detail += f"<p class='error'>{html.escape(nb['error'])}</p>"
-    if nb.get("headline"):
-        detail += pd.DataFrame([nb["headline"]]).to_html(index=False, border=0, na_rep="–", escape=True)
+    figures = dict(nb.get("headline") or {})
+    answer = figures.pop(ANSWER, None)
+    if answer:
+        detail += f"<p class='answer'>{html.escape(str(answer))}</p>"  # the report's answer, in words, first
+    if figures:
+        detail += pd.DataFrame([figures]).to_html(index=False, border=0, na_rep="–", escape=True)
     return f"<div class='card'><h2>{link}</h2><p>{status}</p>{detail}</div>"
 
 
