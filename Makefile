@@ -41,7 +41,7 @@ setup: $(STAMP)
 	  $(call git_set,filter.nbstripout.smudge,cat) && \
 	  $(call git_set,filter.nbstripout.extrakeys,$(NBSTRIPOUT_EXTRA_KEYS)) && \
 	  $(call git_set,diff.ipynb.textconv,$(NBSTRIPOUT) --textconv) && \
-	  git update-index -q --refresh >/dev/null 2>&1; \
+	  { git update-index -q --refresh >/dev/null 2>&1 || true; }; \
 	else echo "not a git clone: the notebooks' git filter (nbstripout) is not registered"; fi
 
 ## Run every notebook on the configured source (bundled sample by default); prints reports/latest/index.html
