@@ -207,13 +207,13 @@ def _epoch_unit(values) -> str | None:
 
     if len(values) == 0 or pd.api.types.is_datetime64_any_dtype(values):
         return None
-    raw = pd.Series(np.asarray(values, dtype=object))
-    if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, str, np.number)) for v in raw.head(5)):
+    head = pd.Series(np.asarray(values[:5], dtype=object))
+    if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, str, np.number)) for v in head):
         return None  # datetime or Timestamp objects, booleans: not epoch numbers
-    if pd.to_numeric(raw.head(5), errors="coerce").isna().any():
-        return None  # text dates: skip converting millions of strings
+    if pd.to_numeric(head, errors="coerce").isna().any():
+        return None  # text dates (the common case): decided from five values, no copy of the column
     try:
-        numbers = pd.to_numeric(raw, errors="coerce")
+        numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
     except TypeError:  # an object further down that is no number at all
         return None
     if numbers.isna().any():

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from workbench._util import infer_step, to_utc
-from workbench.errors import DataError
+from workbench.errors import ConflictingSamplesError, DataError
 from workbench.quality import check_values
 
 __all__ = [
@@ -157,7 +157,7 @@ ALERT_COLUMNS = [
 ]
 
 
-def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_METRICS) -> pd.DataFrame:
+def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_METRICS, check: bool = True) -> pd.DataFrame:
     """Check a long-form metrics frame and return a clean copy (see the module notes).
 
     Parameters
@@ -166,6 +166,10 @@ def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_M
         Columns ``timestamp, service, metric, value``; extra columns are dropped.
     metrics
         The metric names allowed.
+    check
+        Apply the data-quality checks (:func:`workbench.quality.check_values`). Data read
+        back from the store were checked when they came in: its readers pass ``False``, so
+        every notebook load and scoring cycle does not scan the whole history again.
 
     Raises
     ------
@@ -196,14 +200,16 @@ def validate_long(frame: pd.DataFrame, *, metrics: tuple[str, ...] = CANONICAL_M
     out = out.dropna(subset=["value"])
     if out.empty:
         raise DataError("metrics frame holds no values (all NaN)")
-    out = check_values(out.drop_duplicates())
+    out = out.drop_duplicates()
+    if check:
+        out = check_values(out)
     if out.empty:
         raise DataError("metrics frame holds no usable values (all impossible: see the warning)")
     key = ["service", "metric", "timestamp"]
     clash = out.duplicated(subset=key, keep=False)
     if clash.any():
         first = out.loc[clash].sort_values(key).head(4)
-        raise DataError(
+        raise ConflictingSamplesError(
             f"{int(clash.sum())} rows give different values for the same service, metric and timestamp, e.g.\n"
             f"{first.to_string(index=False)}"
         )

@@ -16,6 +16,7 @@ import warnings
 __all__ = [
     "BusyError",
     "ConfigError",
+    "ConflictingSamplesError",
     "DataError",
     "DataWarning",
     "DeliveryError",
@@ -47,6 +48,10 @@ class ParameterError(WorkbenchError, ValueError):
 
 class DataError(WorkbenchError, ValueError):
     """Input data that breaks a contract: missing columns, bad timestamps, too little history."""
+
+
+class ConflictingSamplesError(DataError):
+    """Two different values for the same service, metric and time (local times across a DST change, often)."""
 
 
 class DataWarning(UserWarning):

@@ -66,10 +66,12 @@ def check_values(frame: pd.DataFrame) -> pd.DataFrame:
         A request-rate or CPU series is a cumulative counter (see the module notes).
     """
     values = frame["value"].to_numpy(dtype=float)
-    upper = frame["metric"].map(UPPER_BOUNDS).to_numpy(dtype=float)  # NaN: no bound
     infinite = np.isinf(values)
     negative = ~infinite & (values < 0)
-    too_high = ~infinite & ~np.isnan(upper) & (values > np.nan_to_num(upper, nan=np.inf))
+    too_high = np.zeros(len(values), dtype=bool)
+    metrics = frame["metric"].to_numpy()
+    for metric, bound in UPPER_BOUNDS.items():
+        too_high |= (values > bound) & (metrics == metric)
     bad = infinite | negative | too_high
     if bad.any():
         notes = []

@@ -161,3 +161,11 @@ def test_a_mapping_to_an_unknown_metric_is_a_config_error(tmp_path):
     rows = pd.DataFrame({"timestamp": ["2026-10-01T00:00Z"], "service": "checkout", "cpu": [1.0]})
     with pytest.raises(ConfigError, match="maps to unknown metrics \\['cpu_percent'\\]"):
         files_project(tmp_path, rows, form="wide", metrics={"cpu": "cpu_percent"})
+
+
+def test_epoch_timestamps_with_a_configured_zone_are_still_utc_epochs(tmp_path):
+    stamps = pd.date_range("2026-10-01T00:00Z", periods=3, freq="1min")
+    seconds = (stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta("1s")
+    rows = pd.DataFrame({"timestamp": seconds, "service": "checkout", "metric": "cpu_usage", "value": 40.0})
+    wide = load_service(files_project(tmp_path, rows, timezone="Europe/Berlin"), "checkout")
+    assert list(wide.index) == list(stamps)

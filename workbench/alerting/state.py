@@ -26,7 +26,7 @@ import pandas as pd
 from workbench._util import exclusive_lock
 from workbench.errors import StoreError
 
-__all__ = ["AlertState", "EPISODE_FIELDS", "open_alert_state"]
+__all__ = ["AlertState", "EPISODE_FIELDS", "alert_state_exists", "open_alert_state"]
 
 #: The columns of an episode, as stored and as returned.
 EPISODE_FIELDS = [
@@ -330,6 +330,12 @@ class AlertState:
         where, args = _where(state="dead", sink=sink)
         with self.transaction():
             return self._run(f"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = NULL, finished = NULL{where}", args).rowcount
+
+
+def alert_state_exists(config) -> bool:
+    """Whether the live loop may have left state to read: always for PostgreSQL, else when the
+    SQLite file is there (a reader must not create an empty one)."""
+    return config.store.kind == "postgres" or (config.root / config.alerting.state).exists()
 
 
 def open_alert_state(config) -> AlertState:

@@ -25,11 +25,8 @@ class _RedactingFormatter(logging.Formatter):
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    import warnings
-
     from workbench._secrets import redact
     from workbench.contracts import NotebookStatus
-    from workbench.errors import WorkbenchError
     from workbench.report.runner import RunInterrupted, run_report
 
     stamped = _timestamps_wanted()
@@ -40,18 +37,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     # Everything this command prints goes through redact(): a credential in the environment
     # (WORKBENCH_PROMETHEUS_URL) can surface in a message, a warning or a kernel's output.
-    show_warning = warnings.showwarning
-
-    def redacted_warning(message, category, filename, lineno, file=None, line=None) -> None:
-        show_warning(redact(str(message)), category, filename, lineno, file, line)
-
+    # (Warnings and errors are masked by the CLI's main() for every command.)
     # Libraries' log records (papermill, nbclient) would reach stderr through logging's
     # last-resort handler, unmasked: this handler takes their place while the run lasts.
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(_RedactingFormatter("%(message)s"))
     logging.getLogger().addHandler(handler)
-    warnings.showwarning = redacted_warning
     try:
         config = load_config(args.config)
         params = parse_params(args.param)
@@ -70,11 +62,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the run started: nothing to record
         say("workbench report: interrupted before the run started; nothing was written")
         return 130
-    except WorkbenchError as exc:
-        exc.args = tuple(redact(str(arg)) for arg in exc.args)
-        raise
     finally:
-        warnings.showwarning = show_warning
         logging.getLogger().removeHandler(handler)
     if not result.ok:
         failed = [nb for nb in result.notebooks if nb.status != NotebookStatus.OK]

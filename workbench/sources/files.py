@@ -14,16 +14,18 @@ conflicting values is refused with a hint that the file may hold local times.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
+from workbench._util import _epoch_unit, to_utc
 from workbench.config import Config
 from workbench.contracts import CANONICAL_METRICS, validate_long
-from workbench.errors import DataError, DataWarning
+from workbench.errors import ConflictingSamplesError, DataError, DataWarning
 from workbench.settings.data import FileColumns, FilesSettings
 from workbench.store.files import read_parquet
 
-__all__ = ["FilesSource", "localize", "to_long"]
+__all__ = ["FilesSource", "localize", "read_table", "to_long"]
 
 
 def localize(frame: pd.DataFrame, timezone: str, path) -> pd.DataFrame:
@@ -35,6 +37,8 @@ def localize(frame: pd.DataFrame, timezone: str, path) -> pd.DataFrame:
         A timestamp that did not exist there (skipped by a spring change) or a repeated
         hour whose order cannot tell which is which.
     """
+    if _epoch_unit(frame["timestamp"]) is not None:
+        return frame.assign(timestamp=to_utc(frame["timestamp"]))  # epoch times are UTC whatever the zone
     stamps = pd.to_datetime(frame["timestamp"], format="mixed", errors="coerce")
     if stamps.isna().any():
         raise DataError(f"{path}: timestamp: cannot parse {int(stamps.isna().sum())} values, e.g. {frame.loc[stamps.isna(), 'timestamp'].iloc[0]!r}")
@@ -51,6 +55,27 @@ def localize(frame: pd.DataFrame, timezone: str, path) -> pd.DataFrame:
             ) from None
         out.append(rows.assign(timestamp=local.dt.tz_convert("UTC")))
     return pd.concat(out).sort_index()
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A team's CSV or Parquet file as it is (no mapping yet), with clear errors.
+
+    Raises
+    ------
+    DataError
+        Not a ``.csv`` or ``.parquet`` file, missing, empty (0 bytes or no header), or unreadable.
+    """
+    if path.suffix not in (".csv", ".parquet"):
+        raise DataError(f"{path}: expected a .csv or .parquet file")
+    if not path.is_file():
+        raise DataError(f"metrics file not found: {path}")
+    try:
+        return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (0 bytes, or no header line); expected timestamp,service,metric,value") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        kind = "CSV" if path.suffix == ".csv" else "Parquet"
+        raise DataError(f"{path}: not a readable {kind} file ({exc})") from exc
 
 
 def to_long(frame: pd.DataFrame, settings: FilesSettings, path) -> pd.DataFrame:
@@ -106,25 +131,15 @@ class FilesSource:
     def load(self, services: list[str], start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
         if self.path.suffix == ".parquet" and self._as_is():
             return read_parquet(self.path, services, start, end)
-        if self.path.suffix not in (".csv", ".parquet"):
-            raise DataError(f"{self.path}: expected a .csv or .parquet file")
-        if not self.path.is_file():
-            raise DataError(f"metrics file not found: {self.path}")
-        try:
-            frame = pd.read_csv(self.path) if self.path.suffix == ".csv" else pd.read_parquet(self.path)
-        except pd.errors.EmptyDataError:
-            raise DataError(f"{self.path}: the file is empty (0 bytes, or no header line); expected timestamp,service,metric,value") from None
-        except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-            kind = "CSV" if self.path.suffix == ".csv" else "Parquet"
-            raise DataError(f"{self.path}: not a readable {kind} file ({exc})") from exc
+        frame = read_table(self.path)
         if not self._as_is() and len(frame):
             frame = to_long(frame, self.settings, self.path)
         if self.timezone is not None and {"timestamp", "service", "metric"} <= set(frame.columns) and len(frame):
             frame = localize(frame, self.timezone, self.path)
         try:
             frame = validate_long(frame)
-        except DataError as exc:
-            if self.timezone is None and "same service, metric and timestamp" in str(exc):
+        except ConflictingSamplesError as exc:
+            if self.timezone is None:
                 raise DataError(
                     f"{self.path}: {exc}\nIf the file holds local times across a daylight-saving change, set "
                     "source.files.timezone (e.g. Europe/Berlin) so the repeated hour is read as the two hours it was"

@@ -19,8 +19,12 @@ def read_parquet(
     services: list[str] | None = None,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
+    *,
+    check: bool = True,
 ) -> pd.DataFrame:
     """Long-form metrics from a Parquet file, limited to ``services`` and ``[start, end)``.
+
+    ``check``: apply the data-quality checks (a team's file: yes; the generated sample: no need).
 
     Raises
     ------
@@ -43,7 +47,7 @@ def read_parquet(
         raise DataError(f"{path}: cannot read as Parquet ({exc})") from exc
     if frame.empty:
         return frame
-    return validate_long(frame)
+    return validate_long(frame, check=check)
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

@@ -133,7 +133,7 @@ class PostgresStore:
             return empty_frame()
         frame = pd.DataFrame(rows, columns=LONG_COLUMNS)
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-        return validate_long(frame)
+        return validate_long(frame, check=False)  # checked when written
 
     def latest(self, services: list[str] | None = None) -> dict[tuple[str, str], pd.Timestamp]:
         """The newest stored timestamp per ``(service, metric)``."""

@@ -39,9 +39,9 @@ from workbench.contracts import CANONICAL_METRICS, EVENT_COLUMNS, INCIDENT_COLUM
 from workbench.errors import ConfigError, DataError
 from workbench.settings.data import FilesSettings
 from workbench.sources import load_metrics
-from workbench.sources.files import to_long
+from workbench.sources.files import read_table, to_long
 
-__all__ = ["InitResult", "init_from_file", "init_from_prometheus", "read_table"]
+__all__ = ["InitResult", "init_from_file", "init_from_prometheus"]
 
 SAMPLE_COPY = "workbench.sample.yaml"
 
@@ -64,22 +64,6 @@ class InitResult:
             "kept_sample_as": str(self.kept_sample_as) if self.kept_sample_as else None,
             "backup": str(self.backup) if self.backup else None, "created": [str(p) for p in self.created],
         }
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file as it is (no mapping yet)."""
-    if not path.is_file():
-        raise DataError(f"metrics file not found: {path}")
-    try:
-        if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        if path.suffix == ".csv":
-            return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty (0 bytes, or no header line)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable {path.suffix[1:]} file ({exc})") from exc
-    raise DataError(f"{path}: expected a .csv or .parquet file")
 
 
 def _guess_form(frame: pd.DataFrame, settings: FilesSettings) -> str:

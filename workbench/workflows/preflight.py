@@ -16,6 +16,7 @@ from workbench.errors import DataError, SourceError, WorkbenchError
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.sources import load_metrics
 from workbench.sources.prometheus_http import NoSeriesError
+from workbench.sources.sample import ensure_sample
 
 __all__ = ["check_ready"]
 
@@ -56,7 +57,12 @@ def check_ready(config: Config, parameters: dict[str, str]) -> None:
     source = parameters.get("source") or config.source.kind
     start, end = parameters.get("start") or None, parameters.get("end") or None
     attempts = [start]
-    if source == "prometheus" and start is None:
+    if source == "sample" and start is None and end is None:
+        # Generated for every configured service over its whole span: there is nothing to find
+        # out by reading (and validating) all of it, which would add seconds to every run.
+        ensure_sample(config)
+        attempts = []
+    elif source == "prometheus" and start is None:
         # The last hour first (seconds); only when it is empty, the whole lookback the
         # notebooks will read (data that ended yesterday is still a month of data).
         try:

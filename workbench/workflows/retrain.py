@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from workbench._util import parse_time, timestamped_id, try_lock
-from workbench.alerting.state import open_alert_state
+from workbench.alerting.state import alert_state_exists, open_alert_state
 from workbench.config import Config
 from workbench.errors import StoreError
 from workbench.evaluate.challenge import challenge, compared_span, live_pairs
@@ -176,7 +176,7 @@ def _live_scores(config: Config, service: str, champion: str, start: pd.Timestam
     Returns the pairs (``None`` when there are none) and, when the alert state could not be
     read, why: the comparison then rests on the replay alone and the verdict says so.
     """
-    if config.store.kind != "postgres" and not (config.root / config.alerting.state).exists():
+    if not alert_state_exists(config):
         return None, ""  # the live loop never ran here
     try:
         with open_alert_state(config) as state:
