@@ -6,7 +6,9 @@ from conftest import make_project
 
 from workbench.alerting.policy import window_verdicts
 from workbench.config import load_config
+from workbench.contracts import NotebookStatus
 from workbench.detect.base import VerdictKind, model_verdicts, verdict_frame
+from workbench.report.results import NotebookResult, RunResult
 
 # -- fixture notebooks -------------------------------------------------------------------
 
@@ -21,6 +23,32 @@ def write_notebook(path, *cells: str, parameters: str | None = None) -> None:
     nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
+
+
+# -- report runs -----------------------------------------------------------------------
+
+
+def run_result(reports, run_id, *notebooks, parameters=None, state="complete", planned=None) -> RunResult:
+    """A run as recorded; by default complete, having planned exactly the notebooks given."""
+    folder = reports / run_id
+    folder.mkdir(parents=True)
+    result = RunResult(
+        run_id=run_id,
+        folder=folder,
+        started="2026-09-01 10:00:00 UTC",
+        source="sample",
+        commit="abc1234",
+        parameters=parameters or {},
+        planned=planned if planned is not None else [nb.name for nb in notebooks],
+        state=state,
+    )
+    result.notebooks.extend(notebooks)
+    return result
+
+
+def ok(name, headline=None) -> NotebookResult:
+    """A notebook that succeeded, with its page and executed copy recorded."""
+    return NotebookResult(name, NotebookStatus.OK, 1.34, html=f"{name}.html", executed=f"executed/{name}.ipynb", headline=headline)
 
 
 # -- forecasting -------------------------------------------------------------------------

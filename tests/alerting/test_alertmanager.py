@@ -37,7 +37,7 @@ def episode_payload(key, kind="trigger", action="investigate", source="model", p
     ep = {
         "key": key, "service": "checkout", "status": "resolved" if kind == "resolve" else "open", "opened": T,
         "last_alert": T, "action": action, "source": source, "confidence": 97.5, "rules": "" if source == "model" else "p99_over_5s",
-        "top_features": "latency_p99_z=+8.1 (above usual)", "model_version": "v1", "normal_windows": 0,
+        "top_features": "latency p99 well above its usual level for a weekday 14:00 (z +8.1)", "model_version": "v1", "normal_windows": 0,
         "resolved": T + pd.Timedelta("1h") if kind == "resolve" else None, "updated": T,
     }
     return {"id": 1, "event": kind, "episode": key, "payload": payload(Event(kind, ep, T, previous))}
@@ -66,7 +66,7 @@ def test_trigger_fires_with_labels_and_the_why(alertmanager):
         "alertname": "AiopsWorkbench", "service": "checkout", "episode": "k-fire",
         "severity": "warning", "action": "investigate", "source": "model",
     }
-    assert alert["annotations"]["top_features"] == "latency_p99_z=+8.1 (above usual)"
+    assert alert["annotations"]["top_features"] == "latency p99 well above its usual level for a weekday 14:00 (z +8.1)"
     assert alert["annotations"]["confidence"] == "97.5" and alert["startsAt"].startswith("2026-09-21T00:00:00")
 
 

@@ -86,8 +86,8 @@ def test_the_key_is_stable_and_short_enough():
 
 
 def test_payload_says_what_and_why():
-    events, _, _ = walk([row(model=True, confidence=97.0, rules="error_burst")], explain=lambda w: "error_rate_z=+9.0 (above usual)")
+    events, _, _ = walk([row(model=True, confidence=97.0, rules="error_burst")], explain=lambda w: "error rate well above its usual level for a weekday 00:00 (z +9.0)")
     body = payload(events[0])
     assert body["event"] == "trigger" and body["dedup_key"] == "aiops-workbench/checkout/20260921T000000Z"
-    assert body["summary"] == "checkout: page_with_context (both); rules error_burst; model confidence 97; top features error_rate_z=+9.0 (above usual)"
+    assert body["summary"] == "checkout: page_with_context (both); rules error_burst; model confidence 97; top features error rate well above its usual level for a weekday 00:00 (z +9.0)"
     assert body["resolved"] is None and body["model_version"] == "v1"

@@ -95,22 +95,44 @@ def test_the_shap_explainer_is_built_on_first_use(detector, frame):
     "top, expected",
     [
         ([], ""),
-        ([{"feature": "error_rate_z", "value": 31.24, "contribution": -2.1, "direction": "above usual"}], "error_rate_z=+31.2 (above usual)"),
+        (
+            [{"feature": "error_rate_z", "value": 31.24, "contribution": -2.1, "direction": "above usual"}],
+            "error rate far above its usual level (z +31.2)",
+        ),
         (
             [
-                {"feature": "memory_usage_z", "value": -3.0, "contribution": -1.0, "direction": "below usual"},
+                {"feature": "memory_usage_z", "value": -4.0, "contribution": -1.0, "direction": "below usual"},
                 {"feature": "cpu_excess_z", "value": 0.04, "contribution": -0.1, "direction": "above usual"},
             ],
-            "memory_usage_z=-3.0 (below usual), cpu_excess_z=+0.0 (above usual)",
+            "memory well below its usual level (z -4.0); CPU beyond what the traffic explains above its usual level (z +0.0)",
         ),
-        ([{"feature": "x", "value": 2, "contribution": -0.5, "direction": "above usual"}], "x=+2.0 (above usual)"),
+        # A feature without words keeps its name, without the z suffix.
+        ([{"feature": "queue_depth_z", "value": 2, "contribution": -0.5, "direction": "above usual"}], "queue depth above its usual level (z +2.0)"),
     ],
 )
 def test_format_top(top, expected):
     assert format_top(top) == expected
 
 
+@pytest.mark.parametrize(
+    "when, slot",
+    [
+        (pd.Timestamp("2026-10-20 14:15", tz="UTC"), "a weekday 14:00"),  # a Tuesday
+        (pd.Timestamp("2026-10-25 03:45", tz="UTC"), "a weekend 03:00"),  # a Sunday
+    ],
+)
+def test_format_top_names_the_slot_once(when, slot):
+    top = [
+        {"feature": "latency_p95_z", "value": 12.0, "contribution": -2.0, "direction": "above usual"},
+        {"feature": "request_rate_z", "value": -5.0, "contribution": -1.0, "direction": "below usual"},
+    ]
+    assert format_top(top, when=when) == (
+        f"latency p95 far above its usual level for {slot} (z +12.0); request rate well below its usual level (z -5.0)"
+    )
+
+
 def test_format_top_of_a_real_explanation(explainer, frame):
-    line = format_top(explainer.top(frame, k=2)[1])
-    assert line.startswith("error_rate_z=+12.0 (above usual)")
-    assert line.count("=") == len(explainer.top(frame, k=2)[1])
+    top = explainer.top(frame, k=2)[1]
+    line = format_top(top)
+    assert line.startswith("error rate far above its usual level (z +12.0)")
+    assert line.count("(z ") == len(top)

@@ -129,3 +129,34 @@ def test_the_first_headline_wins(shown):
 )
 def test_jsonable(value, expected):
     assert headline._jsonable(value) == expected
+
+
+def test_scope_and_measures_travel_to_the_index(shown):
+    measures = [headline.Measure("alerts per week", np.float64(5.9)), headline.Measure("false-positive share", 0.23, percent=True)]
+    show_headline({headline.ANSWER: "Alerts fell by 80 %.", "weeks": 6}, scope="checkout; 2026-09-01 to 2026-10-30 (UTC)", measures=measures)
+    bundle = shown[0][0][0]
+    html = bundle["text/html"]
+    assert html.index("Alerts fell by 80 %.") < html.index("Covers checkout; 2026-09-01 to 2026-10-30 (UTC).") < html.index("<table")
+    figures = read_headline(notebook_with([bundle]))
+    assert figures[headline.SCOPE] == "checkout; 2026-09-01 to 2026-10-30 (UTC)"
+    assert figures[headline.MEASURES] == [
+        {"name": "alerts per week", "value": 5.9, "better": "lower", "percent": False},
+        {"name": "false-positive share", "value": 0.23, "better": "lower", "percent": True},
+    ]
+
+
+def test_a_measure_says_which_side_is_better():
+    with pytest.raises(ValueError, match="better"):
+        headline.Measure("alerts", 3.0, better="smaller")
+
+
+@pytest.mark.parametrize(
+    "services, start, end, words",
+    [
+        (["checkout"], "2026-09-01 00:00Z", "2026-10-30 23:59Z", "checkout; 2026-09-01 to 2026-10-30 (UTC)"),
+        (["a", "b"], None, None, "a, b"),
+        ([f"s{i}" for i in range(8)], None, None, "8 services (s0, s1, s2 ...)"),
+    ],
+)
+def test_scope_words(services, start, end, words):
+    assert headline.scope_words(services, start, end) == words

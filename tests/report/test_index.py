@@ -5,9 +5,11 @@ no kernels.
 
 import json
 import math
+import re
 
 import nbformat
 import pytest
+from builders import ok, run_result
 
 from workbench.contracts import NotebookStatus
 from workbench.report.index import (
@@ -16,31 +18,9 @@ from workbench.report.index import (
     write_run,
     write_runs_index,
 )
-from workbench.report.results import NotebookResult, RunResult, RunState
+from workbench.report.results import NotebookResult, RunState
 
 SCRIPT = "<script>alert('x')</script>"
-
-
-def run_result(reports, run_id, *notebooks, parameters=None, state=RunState.COMPLETE, planned=None) -> RunResult:
-    """A run as recorded; by default complete, having planned exactly the notebooks given."""
-    folder = reports / run_id
-    folder.mkdir(parents=True)
-    result = RunResult(
-        run_id=run_id,
-        folder=folder,
-        started="2026-09-01 10:00:00 UTC",
-        source="sample",
-        commit="abc1234",
-        parameters=parameters or {},
-        planned=planned if planned is not None else [nb.name for nb in notebooks],
-        state=state,
-    )
-    result.notebooks.extend(notebooks)
-    return result
-
-
-def ok(name, headline=None) -> NotebookResult:
-    return NotebookResult(name, NotebookStatus.OK, 1.34, html=f"{name}.html", executed=f"executed/{name}.ipynb", headline=headline)
 
 
 def failed(name, error) -> NotebookResult:
@@ -87,7 +67,7 @@ def test_headline_figures_are_a_table(mixed):
     for header in ("<th>alerts per week</th>", "<th>incidents</th>", "<th>worst</th>"):
         assert header in page
     assert "<td>12.5</td>" in page and "<td>3</td>" in page
-    assert "<td>–</td>" in page  # a missing figure
+    assert "<td>—</td>" in page  # a missing figure
 
 
 def test_errors_and_parameters_are_escaped(mixed):
@@ -166,6 +146,16 @@ def test_render_html_shows_outputs_not_code():
     assert "code_only_marker_4242" not in page
     assert "In&nbsp;[1]" not in page and "In [1]" not in page  # no prompts
     assert "<title>01_a_report</title>" in page
+
+
+def test_render_html_fetches_nothing_so_reports_work_offline():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# A report\n\nWith $x^2$ maths and a table.")]
+    page = render_html(nb, "01_a_report")
+    # nbconvert's lab template loads RequireJS, MathJax and Mermaid from a CDN; ours loads nothing.
+    assert "<script" not in page.lower()
+    assert not re.findall(r"(?:src|href)=[\"']?https?://", page)
+    assert "cdnjs" not in page
 
 
 def test_render_html_keeps_a_title_the_notebook_has():

@@ -14,7 +14,22 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["Explainer", "format_top"]
+__all__ = ["FEATURE_NAMES", "Explainer", "feature_words", "format_top", "slot_words"]
+
+#: What each model feature measures, in words (the ``_z`` features are deviations from the
+#: usual level of their weekday-or-weekend hour, in robust standard deviations).
+FEATURE_NAMES = {
+    "request_rate_z": "request rate",
+    "error_rate_z": "error rate",
+    "latency_p95_z": "latency p95",
+    "latency_p99_z": "latency p99",
+    "cpu_usage_z": "CPU",
+    "memory_usage_z": "memory",
+    "cpu_excess_z": "CPU beyond what the traffic explains",
+    "memory_trend_z": "memory growth over two hours",
+    "worst_z": "the most unusual metric",
+    "sustained_z": "the most unusual metric over an hour",
+}
 
 
 class Explainer:
@@ -58,6 +73,32 @@ class Explainer:
         return out
 
 
-def format_top(top: list[dict]) -> str:
-    """``error_rate_z=+31.2 (above usual), ...``: one line for an alert table."""
-    return ", ".join(f"{t['feature']}={t['value']:+.1f} ({t['direction']})" for t in top)
+def slot_words(when: pd.Timestamp) -> str:
+    """The baseline slot a window is compared with: "a weekday 14:00" or "a weekend 03:00"."""
+    day = "weekend" if when.day_of_week >= 5 else "weekday"
+    return f"a {day} {when:%H}:00"
+
+
+def feature_words(feature: str, value: float, when: pd.Timestamp | None = None) -> str:
+    """One top feature in words: "latency p95 far above its usual level for a weekday 14:00".
+
+    ``value`` is in z units (robust standard deviations from the slot's usual level; +
+    above, - below): "far" from 10, "well" from 4. ``when`` (the window's start) names the
+    slot; without it the words stop at "its usual level".
+    """
+    name = FEATURE_NAMES.get(feature, feature.removesuffix("_z").replace("_", " "))
+    degree = "far " if abs(value) >= 10 else "well " if abs(value) >= 4 else ""
+    side = "above" if value > 0 else "below"
+    slot = f" for {slot_words(when)}" if when is not None else ""
+    return f"{name} {degree}{side} its usual level{slot}"
+
+
+def format_top(top: list[dict], when: pd.Timestamp | None = None) -> str:
+    """The top features in words, each with its z value, for alert tables and annotations.
+
+    ``error rate far above its usual level for a weekday 20:00 (z +31.2); CPU well below
+    its usual level (z -7.6)``: the slot is named once, on the first feature.
+    """
+    return "; ".join(
+        f"{feature_words(t['feature'], t['value'], when if i == 0 else None)} (z {t['value']:+.1f})" for i, t in enumerate(top)
+    )

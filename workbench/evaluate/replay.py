@@ -130,7 +130,7 @@ def explain_alerts(run: ServiceRun, alerts: pd.DataFrame, k: int = 3) -> tuple[p
         context = run.windows.loc[worst - FEATURE_CONTEXT : worst]
         X = model_matrix(model.features.transform(context, events=run.events)).loc[[worst]]
         explainer = explainers.setdefault(id(model), Explainer(model.detector, list(X.columns)))
-        alerts.at[i, "top_features"] = format_top(explainer.top(X, k)[0])
+        alerts.at[i, "top_features"] = format_top(explainer.top(X, k)[0], when=worst)
         shap_rows[alert["id"]] = pd.Series(explainer.shap_values(X)[0], index=X.columns)
     return alerts, pd.DataFrame(shap_rows).T
 

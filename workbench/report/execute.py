@@ -317,6 +317,8 @@ def run_notebook(
             for line in said:
                 log(f"  kernel: {line}")
         nb = _read(partial)
+        source = nb if nb is not None else _read(path)
+        result.title = notebook_title(source) if source is not None else None
         if nb is not None:
             redact_outputs(nb)
             result.headline = read_headline(nb)
@@ -339,6 +341,16 @@ def run_notebook(
         return result
     finally:
         partial.unlink(missing_ok=True)
+
+
+def notebook_title(nb: nbformat.NotebookNode) -> str | None:
+    """The first ``# `` heading of the notebook's markdown: the report's title."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return None
 
 
 def _read(path: Path) -> nbformat.NotebookNode | None:

@@ -21,7 +21,9 @@ from nbconvert import HTMLExporter
 
 from workbench._secrets import redact
 from workbench._util import atomic_write_text
-from workbench.present.headline import ANSWER
+from workbench.present.headline import ANSWER, MEASURES, SCOPE
+from workbench.present.tables import table_html
+from workbench.report import front
 from workbench.report.results import RunResult, RunState
 from workbench.report.runs import run_records
 
@@ -41,11 +43,14 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .7rem;
 #: progress from one killed outright, which never got to say so.
 RUNNING_OR_KILLED = "running or killed"
 
+#: Where the report's nbconvert template lives (``offline``: lab without CDN scripts).
+TEMPLATES = Path(__file__).with_name("templates")
+
 
 def _page(title: str, body: str) -> str:
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+        f"<style>{_CSS}{front.css()}</style></head><body>{body}</body></html>"
     )
 
 
@@ -83,19 +88,30 @@ def _short_status(run: dict) -> tuple[str, str]:
     return css, words.get(run.get("state"), "ok" if css == "ok" else "failed")
 
 
-def _card(nb: dict) -> str:
-    link = f"<a href='{html.escape(nb['html'])}'>{html.escape(nb['name'])}</a>" if nb.get("html") else html.escape(nb["name"])
+def _card(nb: dict, previous: dict | None = None) -> str:
+    """One report on the front page: its title, status, answer, what it covers, its figures,
+    and the followed figures against ``previous`` (the previous good run's record)."""
+    title = html.escape(nb.get("title") or nb["name"])
+    heading = f"<a href='{html.escape(nb['html'])}'>{title}</a>" if nb.get("html") else title
+    if nb.get("title"):
+        heading += f" <span class='title-name'>{html.escape(nb['name'])}</span>"
     status = f"<span class='{nb['status']}'>{nb['status']}</span> in {nb['seconds']:.1f}s"
     detail = ""
     if nb.get("error"):
-        detail += f"<p class='error'>{html.escape(nb['error'])}</p>"
+        log = f" <a href='{html.escape(nb['executed'])}'>executed notebook (log)</a>" if nb.get("executed") else ""
+        detail += f"<p class='error'>{html.escape(nb['error'])}</p><p>For engineers:{log or ' no executed notebook was kept'}</p>"
     figures = dict(nb.get("headline") or {})
     answer = figures.pop(ANSWER, None)
+    scope = figures.pop(SCOPE, None)
+    measures = figures.pop(MEASURES, None) or []
     if answer:
         detail += f"<p class='answer'>{html.escape(str(answer))}</p>"  # the report's answer, in words, first
+    if scope:
+        detail += f"<p class='scope'>Covers {html.escape(str(scope))}.</p>"
     if figures:
-        detail += pd.DataFrame([figures]).to_html(index=False, border=0, na_rep="–", escape=True)
-    return f"<div class='card'><h2>{link}</h2><p>{status}</p>{detail}</div>"
+        detail += table_html(pd.DataFrame([figures]))
+    detail += front.measure_rows(nb["name"], measures, previous)
+    return f"<div class='card'><h2>{heading}</h2><p>{status}</p>{detail}</div>"
 
 
 def _unfinished_card(name: str, run: dict) -> str:
@@ -123,7 +139,11 @@ def write_run(result: RunResult) -> None:
     data.update(folder=str(result.folder), ok=result.ok, not_run=result.not_run)
     data = _redacted(data)
     atomic_write_text(result.folder / "run.json", json.dumps(data, indent=2, default=str))
-    cards = [_card(nb) for nb in data["notebooks"]] + [_unfinished_card(name, data) for name in data["not_run"]]
+    # Earlier runs (this one left out): the yardstick for red and amber, and the trend chart.
+    records = [r for r in run_records(result.folder.parent) if r["run_id"] != data["run_id"]]
+    earlier = front.good_full_runs(records, before=data["started"])
+    previous = earlier[0] if earlier else None
+    cards = [_card(nb, previous) for nb in data["notebooks"]] + [_unfinished_card(name, data) for name in data["not_run"]]
     css, overall = _run_status(data)
     params = ", ".join(_parameter(k, v, data.get("parameter_scope") or {}) for k, v in data["parameters"].items()) or "defaults"
     scope = f" · partial run of {', '.join(data['planned'])}: never latest" if data.get("partial") else ""
@@ -133,7 +153,9 @@ def write_run(result: RunResult) -> None:
         f"config {html.escape(data['config'])} · parameters: {html.escape(params)}{html.escape(scope)} · "
         f"<span class='{css}'>{html.escape(overall)}</span></div>"
     )
-    body = f"<h1>aiops-workbench report</h1>{meta}{''.join(cards)}<p><a href='../index.html'>all runs</a></p>"
+    compared = f"<p class='meta'>Figures marked worse are compared with the previous good run, {html.escape(previous['run_id'])}.</p>" if previous else ""
+    trend = front.trend_section(records, data) if data["state"] != RunState.RUNNING else ""
+    body = f"<h1>aiops-workbench report</h1>{meta}{trend}{compared}{''.join(cards)}<p><a href='../index.html'>all runs</a></p>"
     atomic_write_text(result.folder / "index.html", _page(f"report {data['run_id']}", body))
 
 
@@ -162,8 +184,15 @@ def write_runs_index(reports: Path) -> None:
 
 
 def render_html(nb: nbformat.NotebookNode, title: str) -> str:
-    """A notebook's outputs as one HTML page, without code cells or prompts."""
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    """A notebook's outputs as one HTML page, without code cells or prompts, and without
+    scripts fetched from anywhere (the page works offline and never calls out)."""
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATES)],
+        template_name="offline",  # the lab template without its CDN scripts: reports work offline
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     # nbconvert warns "Alternative text is missing on N image(s)" for every plot, on every run,
     # and gives them a generic alt text itself: a line per notebook that reads like a failure
     # to whoever runs the report. (Real descriptions for the plots are still to come.)

@@ -37,6 +37,8 @@ class NotebookResult:
     executed: str | None = None
     error: str | None = None  # one line: the cell and the error, credentials masked
     headline: dict | None = None
+    #: The report's title: the notebook's first ``# `` heading.
+    title: str | None = None
 
 
 @dataclass

@@ -175,7 +175,7 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
         X = model_matrix(model.features.transform(context, events=events_calendar)).loc[[window]]
         if "e" not in explainer:
             explainer["e"] = Explainer(model.detector, list(X.columns))
-        return format_top(explainer["e"].top(X, 3)[0])
+        return format_top(explainer["e"].top(X, 3)[0], when=window)
 
     episode = state.open_episode(service)
     names = list(sinks)
