@@ -10,14 +10,31 @@ import sys
 import nbformat
 import pandas as pd
 import pytest
-from conftest import FIXTURE_NOTEBOOKS, REPO
+from conftest import FIXTURE_NOTEBOOKS, REPO, make_project
 
+from workbench.config import load_config
 from workbench.labels.incidents import in_range, read_incidents
 from workbench.report.params import discover_notebooks, notebook_parameters
 from workbench.report.runner import run_report
+from workbench.sources.sample import ensure_sample
 from workbench.workflows.train import train_services
 
 pytestmark = pytest.mark.notebooks
+
+
+def assert_reads_plainly(page: str) -> None:
+    """What a leader must never meet in a report: a time with ``+00:00``, a pandas index
+    column, an empty cell shown as None or nan, a cell cut short, a traceback, a printed dict."""
+    assert "+00:00" not in page
+    assert not any("<th" in body for body in re.findall(r"<tbody>(.*?)</tbody>", page, re.S)), "a table shows its index"
+    cells = [cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", page, re.S)]
+    assert not [c for c in cells if c in ("None", "nan", "NaN", "NaT") or c.endswith("...")], "an empty or cut-short cell"
+    assert "Traceback" not in page and "{&#39;" not in page and "[{" not in page
+
+
+def answer_of(page: str) -> str:
+    """The report's first bold sentence: its answer."""
+    return re.search(r"<p class=.answer.><b>(.*?)</b></p>", page, re.S).group(1)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +57,16 @@ def test_explore_runs_and_leads_with_the_answer(sample_config, explore_run):
     expected = in_range(log, "payments", pd.Timestamp("2026-09-05T00:00Z"), pd.Timestamp("2026-09-12T23:59Z"))
     assert headline["incidents"] == len(expected)
     assert headline["samples"] > 0.98 * 8 * 24 * 60
+    assert headline["answer"].startswith(f"payments had {len(expected)} labelled incident") and "over 8 days" in headline["answer"]
+    assert headline["covers"] == "payments; 2026-09-05 to 2026-09-12 (UTC)"
+
+
+def test_explore_report_reads_plainly(explore_run):
+    page = (explore_run.folder / "01_explore.html").read_text()
+    assert_reads_plainly(page)
+    answer = answer_of(page)
+    assert answer.startswith("payments had ") and ("% complete" in answer or "data are complete" in answer)
+    assert "labelled_by" not in page and "latency_p95" not in page and "Glossary" in page and "All times are UTC." in page
 
 
 def test_explore_report_has_plots_and_no_code(explore_run):
@@ -66,6 +93,47 @@ def test_notebooks_follow_the_house_rules(sample_config):
         for name, spec in notebook_parameters(path).items():
             assert spec["type"] != "None", f"{path.name}: parameter {name} needs a type annotation"
             assert spec["help"], f"{path.name}: parameter {name} needs a help comment"
+
+
+@pytest.fixture(scope="module")
+def label_run(sample_config):
+    return run_report(sample_config, notebooks=["02_label_incidents"], parameters={"service": "checkout"}, run_id="label", log=lambda *_: None)
+
+
+def test_label_report_says_what_was_labelled_not_how_to_label(sample_config, label_run):
+    assert label_run.ok, label_run.notebooks[0].error
+    log = read_incidents(sample_config.path("incidents"))
+    headline = label_run.notebooks[0].headline
+    assert headline["incidents labelled"] == len(log)
+    assert headline["answer"].startswith(f"{len(log)} incidents are labelled across {log['service'].nunique()} services")
+    page = (label_run.folder / "02_label_incidents.html").read_text()
+    assert_reads_plainly(page)
+    assert answer_of(page) == headline["answer"]
+    assert "slider" not in page and "Pick a range" not in page  # the how-to is the labeller's, in JupyterLab only
+    assert "Incidents by kind and month" in page and "Incidents by service" in page and page.count("<img") >= 1
+
+
+@pytest.fixture(scope="module")
+def train_run(tmp_path_factory):
+    # Its own project: 03 saves a model version, which the shared sample project must not gain.
+    config = load_config(make_project(tmp_path_factory.mktemp("train") / "wb", services=["checkout"]))
+    ensure_sample(config)
+    run = run_report(config, notebooks=["03_train"], run_id="train", log=lambda *_: None)
+    return config, run
+
+
+def test_train_report_leads_with_the_model_and_lists_versions_plainly(train_run):
+    config, run = train_run
+    assert run.ok, run.notebooks[0].error
+    version = next((config.path("models") / "checkout").iterdir()).name
+    headline = run.notebooks[0].headline
+    assert headline["answer"].startswith("A new checkout model learned what normal looks like from ")
+    assert headline["answer"].endswith(f"saved as version {version}.") and "rarer than once in 4 normal weeks" in headline["answer"]
+    page = (run.folder / "03_train.html").read_text()
+    assert_reads_plainly(page)
+    assert answer_of(page) == headline["answer"]
+    assert "offset_" not in page and "alarm raw score" not in page and "feature_schema" not in page
+    assert "sha256 (start)" in page and f"<td>{version}</td>" in page and "Glossary" in page
 
 
 @pytest.fixture(scope="module")

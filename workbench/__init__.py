@@ -69,6 +69,11 @@ _EXPORTS: dict[str, str] = {
     # presentation
     "metric_summary": "workbench.present.summaries",
     "range_summary": "workbench.present.summaries",
+    "event_table": "workbench.present.summaries",
+    "gap_table": "workbench.present.summaries",
+    "incident_table": "workbench.present.summaries",
+    "model_summary": "workbench.present.summaries",
+    "versions_table": "workbench.present.summaries",
     "show_headline": "workbench.present.headline",
     "Measure": "workbench.present.headline",
     "scope_words": "workbench.present.headline",

@@ -75,6 +75,7 @@ def test_incidents_are_kept_out_of_training(checkout, project):
 def test_model_metadata_and_registry(project, model):
     facts = describe_model(model)
     assert facts["training windows"] > 1000 and facts["alarm confidence"] == 75.0
+    assert not any("offset" in key or "raw" in key for key in facts)  # the forest's internals stay in the card
     path = save_model(project, model, facts)
     again = save_model(project, model, facts)
     assert path != again and len(list_versions(project, "checkout")) == 2  # versions, never overwritten

@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from workbench.present.words import count, rarity, rarity_of_tail, share
+from workbench.present.words import (
+    count,
+    duration_words,
+    join_words,
+    metric_words,
+    rarity,
+    rarity_of_tail,
+    share,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +72,20 @@ def test_rarity_of_tail_ranks_alerts_whose_confidence_reads_100():
     words = [rarity_of_tail(t, 672) for t in tails]
     assert len(set(words)) == len(tails)
     assert rarity(100 * (1 - 672 * 10.0**-20)) == rarity(100.0)  # the confidence alone cannot tell them apart
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"),
+    [(1, "1 minute"), (100, "100 minutes"), (150, "2.5 hours"), (180, "3 hours"), (60 * 36, "36 hours"), (60 * 24 * 60, "60 days")],
+)
+def test_duration_words(minutes, words):
+    assert duration_words(minutes) == words
+
+
+@pytest.mark.parametrize(("items", "words"), [(["a"], "a"), (["a", "b"], "a and b"), (["a", "b", "c"], "a, b and c")])
+def test_join_words(items, words):
+    assert join_words(items) == words
+
+
+def test_metric_words():
+    assert [metric_words(m) for m in ("latency_p95", "cpu_usage", "queue_depth")] == ["latency p95", "CPU", "queue depth"]

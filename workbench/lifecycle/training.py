@@ -160,7 +160,13 @@ def train_latest(
 
 
 def describe_model(model: ServiceModel) -> dict:
-    """Headline facts of a trained model."""
+    """Headline facts of a trained model, in plain words (saved with each version, printed by
+    ``workbench train``): service, training range (UTC, end exclusive), windows learned from
+    and left out, how many features it watches, and the confidence (0-100) at which it alarms.
+
+    The detector's raw alarm score is an internal of the forest; it is in the model card
+    (:func:`model_card`), not here.
+    """
     return {
         "service": model.service,
         "trained from": f"{model.trained_from:%Y-%m-%d %H:%M}",
@@ -169,7 +175,6 @@ def describe_model(model: ServiceModel) -> dict:
         "windows left out (incidents, campaigns, maintenance)": model.metadata["removed_windows"],
         "features": len(model.metadata["feature_names"]),
         "alarm confidence": model.detector.alarm_confidence,
-        "alarm raw score (offset_)": round(float(model.detector.offset_), 4),
     }
 
 

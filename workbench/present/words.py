@@ -6,16 +6,17 @@
 * :func:`feature_words` (from :mod:`workbench.detect.explain`, which words alert
   annotations the same way): a SHAP top feature as "latency p95 far above its usual
   level for a weekday 14:00".
-* :func:`count`, :func:`share`: "1 incident", "3 incidents"; "23 %".
+* :func:`count`, :func:`share`: "1 incident", "3 incidents"; "23 %"; :func:`duration_words`,
+  :func:`join_words`, :func:`metric_words`: "2.5 hours", "a, b and c", "latency p95".
 """
 
 from __future__ import annotations
 
 import math
 
-from workbench.detect.explain import feature_words
+from workbench.detect.explain import FEATURE_NAMES, feature_words
 
-__all__ = ["count", "feature_words", "rarity", "rarity_of_tail", "share"]
+__all__ = ["count", "duration_words", "feature_words", "join_words", "metric_words", "rarity", "rarity_of_tail", "share"]
 
 #: Beyond this many periods the words give the power of ten only: the tails are extrapolated
 #: so far that more digits would be false precision, but the order still ranks alerts.
@@ -78,3 +79,23 @@ def share(fraction: float) -> str:
         return "—"
     percent = 100 * fraction
     return f"{percent:.1f} %" if 0 < abs(percent) < 1 else f"{percent:.0f} %"
+
+
+def metric_words(metric: str) -> str:
+    """A metric's name in words: ``latency_p95`` is "latency p95", ``cpu_usage`` "CPU"."""
+    return FEATURE_NAMES.get(f"{metric}_z", metric.replace("_", " "))
+
+
+def join_words(items: list[str], last: str = "and") -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def duration_words(minutes: float) -> str:
+    """A length of time as a person says it: "1 minute", "100 minutes", "2.5 hours", "3 days"."""
+    if minutes < 120:
+        return count(round(minutes), "minute")
+    hours = minutes / 60
+    if hours < 48:
+        return f"{hours:.0f} hours" if round(hours, 1).is_integer() else f"{hours:.1f} hours"
+    return f"{hours / 24:.0f} days"

@@ -13,7 +13,7 @@ import os
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from workbench.config import Config
 from workbench.errors import DataError, LabelError
@@ -22,13 +22,25 @@ from workbench.features.windows import to_windows
 from workbench.labels.incidents import SEVERITIES, in_range, read_events
 from workbench.labels.labeller import FLAGGED_COLUMNS, Labeller
 from workbench.labels.log import IncidentLog
-from workbench.present.headline import show_headline
+from workbench.present.headline import ANSWER, show_headline
 from workbench.present.plots import metrics_timeline
+from workbench.present.summaries import incident_table
+from workbench.present.tables import show_table
+from workbench.present.words import count, duration_words, join_words
 from workbench.sources import load_service, time_range
 
-__all__ = ["HEADLESS_ENV", "LabelSummary", "LabellerWidget", "candidates", "headless", "label_summary", "labelling"]
+__all__ = ["HEADLESS_ENV", "HOW_TO", "LabelSummary", "LabellerWidget", "candidates", "headless", "label_summary", "labelled_answer", "labelling"]
 
 HEADLESS_ENV = "WORKBENCH_HEADLESS"
+
+#: How to use the labeller: shown above its controls in JupyterLab, never in a static report.
+HOW_TO = (
+    "Pick a range on the slider (the dashed box on the plot), set severity and cause, and add it; "
+    "edit or delete an incident by choosing it; undo takes back your last change. Every change is "
+    "saved to the incident log (<code>paths.incidents</code> in workbench.yaml) at once. The review "
+    "queue walks through windows the old rules or the model flagged that nobody has labelled yet: "
+    "accept one as an incident or dismiss it (kept as a negative label). All times are UTC."
+)
 
 
 def headless() -> bool:
@@ -96,6 +108,7 @@ class LabellerWidget:
             button.on_click(lambda _b, act=action: self._run(act))
         self.view = w.VBox(
             [
+                w.HTML(f"<p>{HOW_TO}</p>"),
                 self.plot,
                 self.range,
                 w.HBox([self.severity, self.cause]),
@@ -185,45 +198,94 @@ class LabellerWidget:
         display(self.view)
 
 
+def _labellers(log: pd.DataFrame) -> list[str]:
+    """Who labelled the incidents of ``log``, by name, sorted (blank names left out)."""
+    return sorted(set(log["labelled_by"].fillna("").astype(str).str.strip()) - {""})
+
+
+def labelled_answer(log: pd.DataFrame, service: str, mine: pd.DataFrame, dismissed: int, shown: str) -> str:
+    """What the labels amount to, in one sentence: "35 incidents are labelled across 6 services,
+    by sample-generator; 4 of checkout's fall in the 14 days shown; no candidates dismissed."
+
+    ``log`` is the whole incident log, ``mine`` the service's incidents in the range shown,
+    ``dismissed`` the number of dismissed candidates and ``shown`` the range in words.
+    """
+    dismissals = f"{count(dismissed, 'candidate')} dismissed"
+    if log.empty:
+        return f"No incidents are labelled yet; {dismissals}."
+    services = sorted(log["service"].unique())
+    verb = "is" if len(log) == 1 else "are"
+    where = f"for {services[0]}" if len(services) == 1 else f"across {len(services)} services"
+    names = _labellers(log)
+    by = f", by {join_words(names)}" if 0 < len(names) <= 3 else f", by {len(names)} people" if names else ""
+    falls = "falls" if len(mine) == 1 else "fall"
+    if services == [service]:
+        in_range = f"{len(mine) or 'none'} {falls} in the {shown} shown"
+    elif not (log["service"] == service).any():
+        in_range = f"{service} has none"
+    else:
+        in_range = f"{len(mine) or 'none'} of {service}'s {falls} in the {shown} shown"
+    return f"{count(len(log), 'incident')} {verb} labelled {where}{by}; {in_range}; {dismissals}."
+
+
 def label_summary(config: Config, service: str, windows: pd.DataFrame) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """What a report shows instead of the labeller: headline counts, incidents by kind and month,
-    incidents by service, and the service's incidents in the range shown."""
+    """What a report shows instead of the labeller: headline (its ``answer`` sentence and
+    counts), incidents by kind and month, incidents per configured service, and the
+    service's incidents in the range shown (as the log holds them).
+
+    The tables have plain column names and no index.
+    """
     labels = IncidentLog.open(config)
     log = labels.frame()
-    kind = log["cause"].str.split(":").str[0].str.strip()
-    table = log.assign(kind=kind, month=log["start"].dt.strftime("%Y-%m")).pivot_table(
-        index="kind", columns="month", values="id", aggfunc="count", fill_value=0
-    )
+    by_kind = pd.DataFrame(columns=["kind"])
+    if not log.empty:
+        kind = log["cause"].str.split(":").str[0].str.strip().str.replace("_", " ")
+        by_kind = log.assign(kind=kind, month=log["start"].dt.strftime("%Y-%m")).pivot_table(
+            index="kind", columns="month", values="id", aggfunc="count", fill_value=0
+        ).rename_axis(columns=None).reset_index()
     dismissed = labels.dismissed()
+    width = windows.index[1] - windows.index[0] if len(windows) > 1 else pd.Timedelta(config.window)
+    shown = duration_words((windows.index[-1] + width - windows.index[0]) / pd.Timedelta(minutes=1))
     mine = in_range(log, service, windows.index[0], windows.index[-1])
+    names = _labellers(log)
     headline = {
+        ANSWER: labelled_answer(log, service, mine, len(dismissed), shown),
         "incidents labelled": int(len(log)),
         "services": int(log["service"].nunique()),
         f"{service} incidents in range": int(len(mine)),
         "dismissed candidates": int(len(dismissed)),
-        "labelled by": ", ".join(sorted(set(log["labelled_by"]) - {""})) or "-",
+        "labelled by": ", ".join(names) or "nobody named",
     }
-    by_service = log.groupby("service")["id"].count().rename("incidents").to_frame()
-    return headline, table, by_service, mine
+    services = sorted(set(config.services) | set(log["service"]))
+    counts = log.groupby("service")["id"].count().reindex(services, fill_value=0)
+    by_service = pd.DataFrame({"service": services, "incidents": counts.to_numpy()})
+    return headline, by_kind, by_service, mine
 
 
 class LabelSummary:
     """What a headless report shows instead of the labeller; computed when built.
 
-    Attributes: ``headline`` (counts), ``by_kind`` (incidents by kind and month),
-    ``by_service``, and ``incidents`` (this service's, in the range shown).
+    Attributes: ``headline`` (the answer sentence and counts), ``by_kind`` (incidents by
+    kind and month), ``by_service``, ``incidents`` (this service's, in the range shown)
+    and ``scope`` (what the report covers, in words).
     """
 
     def __init__(self, config: Config, service: str, windows: pd.DataFrame, events: pd.DataFrame) -> None:
         self.service, self.windows, self.events = service, windows, events
         self.headline, self.by_kind, self.by_service, self.incidents = label_summary(config, service, windows)
+        self.scope = f"all labels, and {service} from {windows.index[0]:%Y-%m-%d} to {windows.index[-1]:%Y-%m-%d} (UTC)"
 
     def _ipython_display_(self) -> None:
-        show_headline(self.headline, self.by_kind)
-        display(self.by_service)
+        show_headline(self.headline, scope=self.scope)
         fig = metrics_timeline(self.windows, self.incidents, self.events, title=f"{self.service}: labelled incidents (red) and events")
         display(fig)
         plt.close(fig)
+        display(Markdown(f"### {self.service}'s incidents in the range shown"))
+        show_table(incident_table(self.incidents), empty=f"No labelled incidents of {self.service} in this range.")
+        display(Markdown("### Incidents by kind and month"))
+        show_table(self.by_kind, empty="No incidents labelled yet.")
+        display(Markdown("### Incidents by service"))
+        show_table(self.by_service, empty="No services configured.")
 
 
 def labelling(config: Config, service: str, source: str = "", start: str = "", end: str = ""):
