@@ -15,7 +15,11 @@ from conftest import make_project
 from workbench.config import load_config
 from workbench.errors import ConfigError
 from workbench.forecast.backtest import backtest_summary
-from workbench.forecast.capacity import backtest_table
+from workbench.forecast.capacity import (
+    CapacityPlan,
+    backtest_reader_table,
+    backtest_table,
+)
 from workbench.workflows.capacity import backtest_services, plan_capacity
 
 
@@ -89,3 +93,77 @@ def test_sample_backtest_meets_the_floor(tmp_path, full_sample):
         assert summary[(horizon, "profile")] < summary[(horizon, "median4")] < summary[(horizon, "seasonal_naive")]
     table = backtest_table(rows)
     assert len(table) == 36 and set(table.columns) >= {"series", "horizon", "mase", "seasonal_naive_mase", "median4_mase", "smape"}
+
+
+def _plan(*rows) -> CapacityPlan:
+    """A plan from hand-made rows: (service, resource, unit, action, monthly cost change, days to saturation)."""
+    columns = ["service", "resource", "unit", "action", "monthly_cost_change", "days_to_saturation"]
+    return CapacityPlan(pd.DataFrame(list(rows), columns=columns), {}, "$", "14D")
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("rows", "answer"),
+    [
+        (
+            [("auth", "request_rate", "replicas", "upsize", 280.0, 281.0), ("catalog", "memory_usage", "GiB", "downsize", -80.0, 59.0),
+             ("checkout", "cpu_usage", "vCPU", "downsize", -3300.0, NAN)],
+            "Resizing to the recommendations would save $3,100 a month: 2 resources are over-provisioned and 1 under-provisioned "
+            "(auth's replicas); the soonest saturation is catalog's memory in 59 days.",
+        ),
+        (
+            [("auth", "cpu_usage", "vCPU", "upsize", 50.0, 0.0), ("search", "memory_usage", "GiB", "upsize", 70.0, 0.0)],
+            "Resizing to the recommendations would cost $120 more a month: none is over-provisioned and 2 are under-provisioned "
+            "(auth's CPU and search's memory); auth's CPU and search's memory already reach what is provisioned.",
+        ),
+        (
+            [("auth", "cpu_usage", "vCPU", "downsize", -25.0, 400.0)],
+            "Resizing to the recommendations would save $25 a month: 1 resource is over-provisioned and none under-provisioned; "
+            "nothing is on course to run out within a year.",
+        ),
+        (
+            [("auth", "cpu_usage", "vCPU", "keep", 0.0, NAN)],
+            "Every resource is sized right for the next 14 days; nothing is on course to run out within a year.",
+        ),
+        (
+            [("auth", "cpu_usage", None, "no capacity configured", NAN, NAN)],
+            "No resource has a provisioned size configured (capacity.services), so nothing is sized; "
+            "the forecasts below still show where usage is heading.",
+        ),
+    ],
+    ids=["save", "cost-more-saturated-now", "one-resource", "right-sized", "nothing-configured"],
+)
+def test_the_answer_sentence_is_computed_from_the_plan(rows, answer):
+    plan = _plan(*rows)
+    assert plan.answer() == answer
+    headline = plan.headline()
+    assert next(iter(headline)) == "answer" and headline["horizon"] == "14 days"
+    assert "None" not in answer and "nan" not in answer
+
+
+def test_headline_names_the_soonest_saturation_and_the_cost_change_is_a_number():
+    plan = _plan(("catalog", "memory_usage", "GiB", "downsize", -80.0, 59.4), ("auth", "cpu_usage", "vCPU", "downsize", -20.0, NAN))
+    assert plan.headline()["soonest saturation"] == "59 days (catalog's memory)"
+    assert plan.cost_change() == -100.0
+    assert math.isnan(_plan(("auth", "cpu_usage", None, "no capacity configured", NAN, NAN)).cost_change())
+
+
+def test_reader_tables_have_plain_columns_and_no_index(config):
+    series = {("checkout", "cpu_usage"): flat_with_cycle(30, 10, days=10)}
+    plan = plan_capacity(config, series=series)
+    table = plan.service_table()
+    assert list(table.columns[:2]) == ["service", "resource"] and table["resource"].tolist() == ["CPU"]
+    notes = plan.notes_table()
+    assert list(notes.columns) == ["service", "resource", "cycles forecast", "notes"] and "daily seasonality only" in notes["notes"][0]
+    services, first, last = plan.coverage()
+    assert services == ["checkout"] and first == series[("checkout", "cpu_usage")].index[0]
+    rows = pd.DataFrame(
+        [{"series": "checkout/cpu_usage", "horizon": "1 day", "method": m, "mase": v, "smape": 5.0} for m, v in (("profile", 0.5), ("seasonal_naive", 1.0), ("median4", 0.7))]
+    )
+    plain = backtest_reader_table(rows)
+    assert plain.iloc[0].to_dict() == {
+        "service": "checkout", "resource": "CPU", "horizon": "1 day", "forecast error (MASE)": 0.5, "seasonal-naive error (MASE)": 1.0,
+        "4-week-median error (MASE)": 0.7, "average error (%)": 5.0, "beats both baselines": "yes", "forecasts checked": 1,
+    }  # fmt: skip

@@ -29,7 +29,7 @@ def test_gaps_are_interpolated_or_kept_and_reported():
     series = usage(days=28)
     series = series.drop(series.index[100:102]).drop(series.index[300:360])  # 2 hours, then 60 hours
     clean, notes = prepare_series(series, "1h")
-    assert clean.isna().sum() == 60 and notes == ["62 missing steps, 2 interpolated, 60 left as gaps"]
+    assert clean.isna().sum() == 60 and notes == ["62 missing steps: 2 filled in, 60 left as gaps"]
     fc = forecast_series(series, horizon="7D")
     assert np.isfinite(fc.frame.to_numpy()).all()
 

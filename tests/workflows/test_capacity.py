@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 from builders import capacity_config
 
@@ -25,8 +26,11 @@ def test_sample_plan_covers_every_service_and_resource(sample_config):
     assert len(plan.table) == len(sample_config.services) * 3
     assert set(plan.table["seasonality"]) == {"daily and weekly"}  # the project sample has 14 days
     table = plan.service_table()
-    assert list(table.columns)[:2] == ["provisioned", "recommended"] and "days to saturation" in table.columns
-    assert re.fullmatch(r"[+-]?\$[0-9,]+", plan.headline()["monthly cost change"])
+    assert list(table.columns)[:4] == ["service", "resource", "provisioned", "recommended"] and "days to saturation" in table.columns
+    assert isinstance(table.index, pd.RangeIndex) and set(table["resource"]) == {"CPU", "memory", "traffic"}
+    headline = plan.headline()
+    assert re.fullmatch(r"[+-]?\$[0-9,]+", headline["monthly cost change"])
+    assert headline["answer"].startswith("Resizing to the recommendations would ") and headline["horizon"] == "14 days"
 
 
 def test_too_short_history_is_a_clear_error(sample_config):

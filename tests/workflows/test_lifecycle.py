@@ -42,12 +42,24 @@ def test_the_report_tables_answer_first(weekly):
     headline = weekly.headline()
     assert headline["policy"] == "weekly" and headline["retrains"] == 1
     assert headline["promoted"] + headline["kept (challenger not better)"] + headline["not enough evidence"] == 1
+    assert headline["answer"].startswith("Over 2 weeks, retraining weekly ") and "None" not in headline["answer"]
     per_service = weekly.per_service()
-    assert list(per_service.index) == ["payments"] and per_service.loc["payments", "champion"]
+    assert list(per_service["service"]) == ["payments"] and per_service.loc[0, "champion"] and per_service.loc[0, "why"]
     assert len(weekly.comparisons()) == 1 and len(weekly.decisions()) == 2
+    decisions = weekly.decisions()
+    assert list(decisions["decision"])[0] == "first model" and list(decisions["trigger"]) == ["first model", "weekly schedule"]
+    assert decisions["challenger cheaper by"][0] == "—" and decisions["challenger cheaper by"][1].endswith(" %")
+    table = weekly.comparison_table()
+    assert table["challenger cheaper by"][0].endswith(" %") and "day" in table
     outcomes = weekly.outcomes(split=pd.Timestamp("2026-10-06T00:00Z"))
     assert list(outcomes["period"]) == ["before", "after"]
     assert outcomes["incidents"].sum() == len(weekly.incidents[(weekly.incidents["start"] >= weekly.start) & (weekly.incidents["start"] < weekly.end)])
+    plain = weekly.outcome_table()
+    assert plain["policy"][0] == "retrain weekly" and plain["false-alarm share"][0].endswith("%") and "period" not in plain
+    assert weekly.scope() == "payments; 2026-09-29 to 2026-10-12 (UTC)"
+    assert [m.percent for m in weekly.measures()] == [True, False]
+    changes = weekly.changes_table()  # the sample's migration of payments, with its factors under plain headings
+    assert list(changes.columns[:3]) == ["service", "when", "what"] and "memory (points added)" in changes
 
 
 def test_the_frozen_policy_keeps_its_first_champion(config):

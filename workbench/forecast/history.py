@@ -49,7 +49,7 @@ def prepare_series(series: pd.Series, resolution: str | None = None, max_gap: in
     regular = values.resample(step).mean()
     negative = int((regular < 0).sum())
     if negative:
-        notes.append(f"{negative} negative values set to 0 (usage cannot be negative)")
+        notes.append(f"{negative} negative {'value' if negative == 1 else 'values'} set to 0 (usage cannot be negative)")
         regular = regular.clip(lower=0)
     gaps = int(regular.isna().sum())
     if gaps:
@@ -60,7 +60,10 @@ def prepare_series(series: pd.Series, resolution: str | None = None, max_gap: in
         filled = regular.interpolate(limit_area="inside")
         regular = filled.where(~missing | (run_length <= max_gap))
         left = int(regular.isna().sum())
-        notes.append(f"{gaps} missing steps, {gaps - left} interpolated, {left} left as gaps")
+        if left:
+            notes.append(f"{gaps} missing steps: {gaps - left} filled in, {left} left as gaps")
+        else:
+            notes.append(f"{gaps} missing {'step' if gaps == 1 else 'steps'}, filled in from the neighbouring values")
     regular.name = series.name
     return regular, notes
 

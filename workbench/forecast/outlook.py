@@ -131,7 +131,7 @@ def forecast_series(
         seasonality = Seasonality.DAILY_AND_WEEKLY
     else:
         seasonality = Seasonality.DAILY
-        notes.append(f"daily seasonality only: {len(y) * step} of history, weekly needs 14 days")
+        notes.append(f"daily seasonality only: {(len(y) * step) / pd.Timedelta('1D'):.3g} days of history, the weekly cycle needs 14")
     if np.nanmax(y) == np.nanmin(y):
         notes.append("constant series: the forecast is that constant")
     h = int(pd.Timedelta(horizon) / step)
@@ -139,7 +139,8 @@ def forecast_series(
         raise ForecastError(f"horizon {horizon} is shorter than the step {step}")
     calendar = Calendar.build(clean.index[0], step, len(y) + h, holidays) if len(holidays) else None
     if calendar is not None and calendar.holiday.any():
-        notes.append(f"{int(calendar.holiday.sum() // day)} holiday days treated like Sundays")
+        holidays_seen = int(calendar.holiday.sum() // day)
+        notes.append(f"{holidays_seen} holiday {'day' if holidays_seen == 1 else 'days'} treated like Sundays")
     yhat = predict(y, h, method, day, week, calendar)
     # The profile costs a millisecond per origin; MSTL a second, so it gets fewer origins.
     every = 2 * week if tags(method).get("slow") else max(1, day // 2)

@@ -14,6 +14,7 @@ incidents and time to detect, before and after a date (the sample's migration).
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass, field
 
@@ -32,14 +33,35 @@ from workbench.labels.incidents import read_events, read_incidents
 from workbench.lifecycle.aliases import history, load_champion
 from workbench.lifecycle.schedule import POLICIES
 from workbench.lifecycle.training import score_windows
+from workbench.present.headline import Measure, scope_words
+from workbench.present.words import share
 from workbench.sources import load_service
 from workbench.sources.scenarios import sample_changes
 from workbench.workflows.drift import drift_table
+from workbench.workflows.lifecycle_words import (
+    answer_sentence,
+    drift_words,
+    policy_words,
+    trigger_words,
+    verdict_words,
+    why_words,
+)
 from workbench.workflows.retrain import RetrainResult, retrain_service
 
 __all__ = ["LifecycleReplay", "replay_lifecycle"]
 
 CONTEXT = FEATURE_CONTEXT
+#: The sample's change factors (workbench.sources.scenarios.sample_changes) under plain headings.
+_CHANGE_WORDS = {"latency": "latency (× before)", "cpu_level": "CPU level (× before)", "cpu_swing": "CPU daily swing (× before)",
+                 "memory": "memory (points added)"}  # fmt: skip
+
+
+def _signed(fraction) -> str:
+    """A saving as a signed percentage ("+22 %", "-16 %", "0 %"); "—" when unknown."""
+    if fraction is None or not math.isfinite(float(fraction)):
+        return "—"
+    percent = round(float(fraction) * 100)
+    return f"{percent:+d} %" if percent else "0 %"
 
 
 @dataclass
@@ -59,23 +81,43 @@ class LifecycleReplay:
     #: Known changes of the infrastructure (``service, at, description``): the sample's migration, if any.
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def _acting(self) -> list[str]:
+        return sorted({r.service for r in self._latest().values() if (r.drift or {}).get("status") == "act"})
+
+    def answer(self) -> str:
+        """The replay in one sentence (see :func:`~workbench.workflows.lifecycle_words.answer_sentence`)."""
+        days = (self.end - self.start) / pd.Timedelta(days=1)
+        return answer_sentence(self.policy, days, self.results, self.changes, self._acting())
+
     def headline(self) -> dict:
-        """The answer first: promotions, retrains, drift acting at the end, the policy replayed."""
+        """The answer first: the policy, retrains, promotions, drift acting at the end."""
         decided = [r for r in self.results if r.verdict not in ("not_due", "first")]
-        acting = sorted({r.service for r in self._latest().values() if (r.drift or {}).get("status") == "act"})
         return {
-            "from": f"{self.start:%Y-%m-%d}",
-            "to": f"{self.end:%Y-%m-%d}",
-            "policy": self.policy.replace("_", " "),
+            "answer": self.answer(),
+            "policy": policy_words(self.policy),
             "retrains": len(decided),
             "promoted": sum(r.verdict == "promote" for r in decided),
             "kept (challenger not better)": sum(r.verdict == "keep" for r in decided),
             "not enough evidence": sum(r.verdict == "not_enough_evidence" for r in decided),
-            "drift acting at the end": ", ".join(acting) or "none",
+            "drift acting at the end": ", ".join(self._acting()) or "none",
         }
 
+    def scope(self) -> str:
+        """Which services and days the replay covers, in words."""
+        return scope_words(list(self.confidence.columns), self.start, self.end - pd.Timedelta("1ns"))
+
+    def measures(self) -> list[Measure]:
+        """Figures to follow from run to run: the false-alarm share and missed incidents under the policy."""
+        row = self.outcomes().iloc[0]
+        # Without labelled incidents every alert counts as false: no share to follow.
+        fp_share = float(row["false-positive share"]) if len(self.incidents) else float("nan")
+        return [
+            Measure("false-alarm share under the policy", fp_share, better="lower", percent=True),
+            Measure("missed incidents under the policy", int(row["missed"]), better="lower"),
+        ]
+
     def per_service(self) -> pd.DataFrame:
-        """Per service: its champion and since when, the last verdict and why, drift now."""
+        """Per service: its champion and since when, the last decision and why in words, drift now."""
         rows = []
         latest = self._latest()
         for service in self.confidence.columns:
@@ -87,13 +129,13 @@ class LifecycleReplay:
             drift = (latest[service].drift or {}) if service in latest else {}
             rows.append({
                 "service": service,
-                "champion": moved["champion now"].iloc[-1] if len(moved) else "",
+                "champion": moved["champion now"].iloc[-1] if len(moved) else "—",
                 "champion for (days)": round((self.end - since) / pd.Timedelta(days=1), 1),
-                "last verdict": last.verdict.replace("_", " ") if last else "",
-                "why": last.reasons[0] if last and last.reasons else "",
-                "drift now": drift.get("status", "unknown"),
+                "last decision": verdict_words(last.verdict) if last else "—",
+                "why": why_words(last.verdict, last.figures, self.config.lifecycle, last.reasons) if last else "—",
+                "drift now": drift_words(drift.get("status")),
             })
-        return pd.DataFrame(rows).set_index("service")
+        return pd.DataFrame(rows)
 
     def comparisons(self) -> pd.DataFrame:
         """Every champion-vs-challenger comparison: costs, improvement with its 90 % interval and lower bound."""
@@ -123,21 +165,61 @@ class LifecycleReplay:
     def _latest(self) -> dict[str, RetrainResult]:
         return {r.service: r for r in self.results}
 
+    def comparison_table(self) -> pd.DataFrame:
+        """:meth:`comparisons` for a reader: decisions in words, shares as signed percentages, "—" where unknown."""
+        c = self.comparisons()
+        low, high = c["90 % interval from"].map(_signed), c["90 % interval to"].map(_signed)
+        return pd.DataFrame({
+            "service": c["service"],
+            "day": pd.to_datetime(c["as of"]),
+            "decision": c["verdict"].map(lambda v: verdict_words(v.replace(" ", "_"))),
+            "champion cost": c["champion cost"],
+            "challenger cost": c["challenger cost"],
+            "challenger cheaper by": c["improvement"].map(_signed),
+            "90 % interval": [f"{a} to {b}" if a != "—" and b != "—" else "unknown (too few days)" for a, b in zip(low, high)],
+            "at least (95 % sure)": c["95 % lower bound"].map(_signed).replace("—", "unknown"),
+            "incidents compared": [f"{n} + {e} earlier" if e else f"{n}" for n, e in zip(c["incidents in span"], c["earlier incidents checked"])],
+        })
+
     def decisions(self) -> pd.DataFrame:
-        """The retrain decisions (no "not due" days): service, as of, verdict, trigger, improvement, why."""
+        """Every retrain decision (no "not due" days) in words: service, day, trigger, decision, saving, why."""
         rows = [
             {
                 "service": r.service,
-                "as of": r.as_of[:16],
-                "verdict": r.verdict.replace("_", " "),
-                "trigger": r.trigger,
-                "improvement": r.figures.get("improvement"),
-                "why": "; ".join(r.reasons[:2]),
+                "day": pd.Timestamp(r.as_of),
+                "trigger": trigger_words(r.trigger),
+                "decision": verdict_words(r.verdict),
+                "challenger cheaper by": _signed(r.figures.get("improvement")),
+                "why": why_words(r.verdict, r.figures, self.config.lifecycle, r.reasons),
             }
             for r in self.results
             if r.verdict != "not_due"
         ]
-        return pd.DataFrame(rows, columns=["service", "as of", "verdict", "trigger", "improvement", "why"])
+        return pd.DataFrame(rows, columns=["service", "day", "trigger", "decision", "challenger cheaper by", "why"])
+
+    def changes_table(self) -> pd.DataFrame:
+        """The known infrastructure changes, their factors in words (empty without any)."""
+        c = self.changes
+        out = pd.DataFrame({"service": c["service"], "when": c["at"], "what": c["description"]})
+        for column, name in _CHANGE_WORDS.items():
+            if column in c:
+                out[name] = c[column].astype(float).round(2)
+        return out.reset_index(drop=True)
+
+    def outcome_table(self, split: pd.Timestamp | None = None, services: list[str] | None = None) -> pd.DataFrame:
+        """:meth:`outcomes` for a reader: the policy in words, the false-alarm share as a percentage."""
+        o = self.outcomes(split, services)
+        out = pd.DataFrame({"policy": o["policy"].map(lambda p: f"retrain {policy_words(p)}")})
+        if split is not None:
+            out["period"] = o["period"]
+        return out.assign(**{
+            "alerts": o["alerts"],
+            "false alarms": o["false alerts"],
+            "false-alarm share": o["false-positive share"].map(share) if len(self.incidents) else "no labelled incidents",
+            "incidents": o["incidents"],
+            "missed": o["missed"],
+            "median time to detect (min)": o["median time to detect (min)"],
+        })
 
     def outcomes(self, split: pd.Timestamp | None = None, services: list[str] | None = None) -> pd.DataFrame:
         """False positives, missed incidents and time to detect, over the whole span or before/after ``split``."""

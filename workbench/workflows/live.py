@@ -19,13 +19,76 @@ from workbench.alerting.state import AlertState
 from workbench.config import Config
 from workbench.contracts import AlertAction, AlertSource
 from workbench.features.windows import to_windows
+from workbench.present.headline import Measure, scope_words
+from workbench.present.words import count, rarity
 from workbench.settings import SinkSettings
 from workbench.sources import load_metrics, load_service
 from workbench.workflows.score import ScoreResult, score
 
-__all__ = ["LiveReplay", "replay_live"]
+__all__ = ["LiveReplay", "live_answer", "replay_live"]
 
 _PAGES = (AlertAction.PAGE, AlertAction.PAGE_WITH_CONTEXT)
+#: An episode's action and source, and an outbox state, in a reader's words.
+_ACTION_WORDS = {AlertAction.PAGE: "page", AlertAction.PAGE_WITH_CONTEXT: "page, with the model's context", AlertAction.INVESTIGATE: "investigation"}
+_SOURCE_WORDS = {AlertSource.RULE: "rules", AlertSource.MODEL: "model", AlertSource.BOTH: "rules and model"}
+_STATE_WORDS = {"delivered": "delivered", "pending": "waiting for a retry", "dead": "dead letter (refused)", "skipped": "skipped (resolved first)"}
+
+
+def _days(start: pd.Timestamp, end: pd.Timestamp) -> float:
+    return (end - start) / pd.Timedelta(days=1)
+
+
+def live_answer(days: float, episodes: pd.DataFrame, outbox: pd.DataFrame) -> str:
+    """06's answer in one plain sentence, from the replay's episodes and outbox.
+
+    E.g. "Over the last 7 days the live loop opened 2 episodes, all on checkout: 1 page and
+    1 investigation; all 5 alert events were delivered."
+
+    Parameters
+    ----------
+    days
+        How many days were replayed.
+    episodes
+        One row per episode, with ``service`` and ``action``.
+    outbox
+        One row per alert event, with ``state`` (delivered, pending, dead, skipped).
+    """
+    span = "the last day" if days == 1 else f"the last {days:g} days"
+    if len(episodes) == 0:
+        what = "opened no episodes"
+    else:
+        per = episodes["service"].value_counts(sort=True)
+        if len(per) == 1:
+            where = f", all on {per.index[0]}" if len(episodes) > 1 else f", on {per.index[0]}"
+        else:
+            where = " (" + ", ".join(f"{s} {n}" for s, n in per.items()) + ")"
+        pages = int(episodes["action"].isin(_PAGES).sum())
+        what = f"opened {count(len(episodes), 'episode')}{where}: {count(pages, 'page')} and {count(len(episodes) - pages, 'investigation')}"
+    states = outbox["state"].value_counts().to_dict() if len(outbox) else {}
+    total, delivered = len(outbox), int(states.get("delivered", 0))
+    if total == 0:
+        delivery = "no alert events were sent"
+    elif delivered == total:
+        delivery = "the 1 alert event was delivered" if total == 1 else f"all {total} alert events were delivered"
+    else:
+        rest = [f"{states[k]} {w}" for k, w in (("pending", "waiting for a retry"), ("dead", "refused by the receiver"), ("skipped", "skipped")) if states.get(k)]
+        delivery = f"{delivered} of {total} alert events were delivered ({', '.join(rest)})"
+    return f"Over {span} the live loop {what}; {delivery}."
+
+
+def _model_words(services) -> str:
+    """Which services ran on the rules alone, and why, in words."""
+    missing = [c.service for c in services if c.degraded and "no saved model" in c.model]
+    no_data = [c.service for c in services if c.degraded and c.model.startswith("no data")]
+    failed = [c.service for c in services if c.degraded and c.service not in missing + no_data]
+    parts = []
+    if missing:
+        parts.append(f"no model yet for {', '.join(missing)} (rules only)")
+    if failed:
+        parts.append(f"the model could not be used for {', '.join(failed)} (rules only)")
+    if no_data:
+        parts.append(f"no data for {', '.join(no_data)}")
+    return "; ".join(parts) or "every service's model"
 
 
 @dataclass
@@ -41,27 +104,42 @@ class LiveReplay:
     outbox: pd.DataFrame
     events: list[dict]
 
+    def answer(self) -> str:
+        """The replay in one sentence (see :func:`live_answer`)."""
+        return live_answer(_days(self.start, self.end), self.episodes, self.outbox)
+
     def headline(self) -> dict:
-        """The answer first: pages, investigations, how many only the model saw, delivery health."""
+        """The answer first: pages, investigations, how many only the model saw, delivery health, which models ran."""
         ep = self.episodes
         pages = int(ep["action"].isin(_PAGES).sum()) if len(ep) else 0
         model_only = int((ep["source"] == AlertSource.MODEL).sum()) if len(ep) else 0
         states = self.outbox["state"].value_counts().to_dict() if len(self.outbox) else {}
-        skipped = [c.service for c in self.result.services if c.degraded]
         return {
-            "from": f"{self.start:%Y-%m-%d %H:%M}",
-            "to": f"{self.end:%Y-%m-%d %H:%M}",
+            "answer": self.answer(),
             "episodes": int(len(ep)),
             "pages": pages,
             "investigations": int(len(ep)) - pages,
             "model only": model_only,
             "events delivered": int(states.get("delivered", 0)),
             "waiting or dead": int(states.get("pending", 0) + states.get("dead", 0)),
-            "model": "skipped for " + ", ".join(skipped) if skipped else "used for every service",
+            "model": _model_words(self.result.services),
         }
 
+    def scope(self) -> str:
+        """Which services and days the replay covers, in words."""
+        return scope_words(self.config.services, self.start, self.end)
+
+    def measures(self) -> list[Measure]:
+        """Figures to follow from run to run: pages per week, events not delivered."""
+        pages = int(self.episodes["action"].isin(_PAGES).sum()) if len(self.episodes) else 0
+        states = self.outbox["state"].value_counts().to_dict() if len(self.outbox) else {}
+        return [
+            Measure("pages per week", round(pages / _days(self.start, self.end) * 7, 1), better="lower"),
+            Measure("alert events not delivered", int(states.get("pending", 0) + states.get("dead", 0)), better="lower"),
+        ]
+
     def per_service(self) -> pd.DataFrame:
-        """Per service: episodes, pages, investigations, model-only, median minutes open."""
+        """Per service: episodes, pages, investigations, model-only, median minutes open (NaN: none closed)."""
         rows = []
         for service in self.config.services:
             mine = self.episodes[self.episodes["service"] == service]
@@ -74,10 +152,10 @@ class LiveReplay:
                     "pages": int(mine["action"].isin(_PAGES).sum()),
                     "investigations": int((mine["action"] == AlertAction.INVESTIGATE).sum()),
                     "model only": int((mine["source"] == AlertSource.MODEL).sum()),
-                    "median minutes open": f"{minutes:.0f}" if minutes == minutes else "-",
+                    "median time open (min)": float(round(minutes)) if minutes == minutes else float("nan"),
                 }
             )
-        return pd.DataFrame(rows).set_index("service")
+        return pd.DataFrame(rows)
 
     def lanes(self, service: str) -> dict[str, pd.DataFrame]:
         """The service's episodes as bars for :func:`workbench.present.plots.alerts_timeline`."""
@@ -91,19 +169,32 @@ class LiveReplay:
         return to_windows(samples, self.config.window, self.config.max_fill)
 
     def table(self) -> pd.DataFrame:
-        """Every episode: when, how severe, why (rules, confidence, top features)."""
-        cols = ["service", "opened", "resolved", "action", "source", "confidence", "rules", "top_features"]
-        out = self.episodes[cols].sort_values("opened")
-        when = {c: out[c].map(lambda t: "" if t is None or pd.isna(t) else f"{t:%Y-%m-%d %H:%M}") for c in ("opened", "resolved")}
-        # Rule-only episodes have no confidence (None); without a model every one is.
-        out = out.assign(**when, confidence=pd.to_numeric(out["confidence"], errors="coerce").round(1))
-        return out.rename(columns={"top_features": "top features"}).set_index("service")
+        """Every episode in words: when, what it asked, who raised it, how unusual, the rules and top features.
+
+        "how unusual" is the model's confidence as :func:`~workbench.present.words.rarity`
+        ("once in 22 normal weeks"); an episode without a model verdict says "rule only".
+        """
+        ep = self.episodes.sort_values("opened")
+        confidence = pd.to_numeric(ep["confidence"], errors="coerce")
+        return pd.DataFrame(
+            {
+                "service": ep["service"],
+                "opened": ep["opened"],
+                "resolved": [t if pd.notna(t) else "still open" for t in ep["resolved"]],
+                "alert": ep["action"].map(lambda a: _ACTION_WORDS.get(a, str(a).replace("_", " "))),
+                "raised by": ep["source"].map(lambda s: _SOURCE_WORDS.get(s, str(s))),
+                "how unusual": [rarity(c) if pd.notna(c) else "rule only" for c in confidence],
+                "rules": [r if isinstance(r, str) and r else "—" for r in ep["rules"]],
+                "top features": [f if isinstance(f, str) and f else "—" for f in ep["top_features"]],
+            }
+        ).reset_index(drop=True)
 
     def delivery(self) -> pd.DataFrame:
-        """The outbox per sink and state (a healthy run has everything delivered)."""
+        """The outbox per sink and state in words (a healthy run has everything delivered); empty when nothing was sent."""
         if self.outbox.empty:
-            return pd.DataFrame(columns=["sink", "state", "events"]).set_index("sink")
-        return self.outbox.groupby(["sink", "state"]).size().rename("events").reset_index().set_index("sink")
+            return pd.DataFrame(columns=["sink", "state", "events"])
+        out = self.outbox.groupby(["sink", "state"]).size().rename("events").reset_index()
+        return out.assign(state=out["state"].map(lambda s: _STATE_WORDS.get(s, s)))
 
 
 def replay_live(config: Config, days: int = 7, source: str | None = None, services: list[str] | None = None) -> LiveReplay:
