@@ -74,7 +74,7 @@ def test_headline_without_labelled_incidents_says_so_instead_of_none():
     result = compare({"baseline": alerts((70, 90, 75), (300, 330, 300)), "model": alerts((70, 90, 75)), "hybrid": alerts((70, 90, 75))},
                      none, T, T + pd.Timedelta(days=7), window="15min")
     headline = headline_figures(result)
-    assert headline["alert volume vs old thresholds"] == "-50%" and headline["labelled incidents"].startswith("none yet: label incidents")
+    assert headline["alert volume vs old thresholds"] == "-50 %" and headline["labelled incidents"].startswith("none yet: label incidents")
     assert "None" not in str(headline) and "nan" not in str(headline)
     table = comparison_table(result)
     assert set(table["false-positive share"]) == {"no labels yet"} and set(table["time to detect, median (min)"]) == {"no labels yet"}
@@ -89,6 +89,6 @@ def test_the_answer_sentence_is_computed_from_the_figures():
     result = compare({"baseline": alerts((70, 90, 75), (300, 330, 300), (610, 620, 610), (900, 910, 900)), "model": alerts((70, 90, 95)),
                       "hybrid": alerts((70, 90, 95))}, INCIDENTS, T, T + pd.Timedelta(days=7), window="15min")
     sentence = answer_sentence(result)
-    assert sentence == ("The new alerting would have cut alerts by 75% and missed 1 of the 2 labelled incidents (1 of which the old rules "
-                        "caught); 0% of its alerts were false alarms; it detects problems 22 minutes later than the old rules (median).")
+    assert sentence == ("The new alerting would have cut alerts by 75 % and missed 1 of the 2 labelled incidents (1 of which the old rules "
+                        "caught); 0 % of its alerts were false alarms; it detects problems 22 minutes later than the old rules (median).")
     assert next(iter(headline_figures(result))) == "answer"

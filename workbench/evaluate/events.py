@@ -118,8 +118,8 @@ def comparison_table(results: dict) -> pd.DataFrame:
         unknown = "no labels yet" if not labelled else "none caught"
         rows[name] = {
             "alerts per week": r["alerts_per_week"],
-            "vs baseline": f"{r['volume_change']:+.0%}" if "volume_change" in r else "",
-            "false-positive share": f"{r['fp_share']:.0%}" if labelled else "no labels yet",
+            "vs old thresholds": _pct(r["volume_change"], sign=True) if "volume_change" in r else "—",
+            "false-positive share": _pct(r["fp_share"]) if labelled else "no labels yet",
             "missed incidents": len(r["missed_incidents"]) if labelled else "no labels yet",
             "time to detect, median (min)": unknown if r["ttd_median_minutes"] is None else r["ttd_median_minutes"],
             "time to detect, worst (min)": unknown if r["ttd_worst_minutes"] is None else r["ttd_worst_minutes"],
@@ -136,14 +136,14 @@ def headline_figures(results: dict) -> dict:
     if not hybrid["incidents"]:
         # Without labels there is nothing to be right or wrong about: say so, not "None min".
         return {
-            "alert volume vs old thresholds": f"{hybrid.get('volume_change', 0):+.0%}",
+            "alert volume vs old thresholds": _pct(hybrid.get("volume_change", 0), sign=True),
             "labelled incidents": "none yet: label incidents in 02_label_incidents to measure false alarms, misses and time to detect",
             "weeks evaluated": results["summary"]["weeks"],
         }
     return {
         "answer": answer_sentence(results),
-        "alert volume vs old thresholds": f"{hybrid.get('volume_change', 0):+.0%}",
-        "false-positive share": f"{hybrid['fp_share']:.0%} (was {base['fp_share']:.0%})",
+        "alert volume vs old thresholds": _pct(hybrid.get("volume_change", 0), sign=True),
+        "false-positive share": f"{_pct(hybrid['fp_share'])} (was {_pct(base['fp_share'])})",
         "missed incidents": f"{len(hybrid['missed_incidents'])} of {hybrid['incidents']} (old: {len(base['missed_incidents'])})",
         "caught by old, missed by hybrid": len(results["summary"].get("regressions", [])),
         "median time to detect": f"{_minutes(hybrid['ttd_median_minutes'])} (old: {_minutes(base['ttd_median_minutes'])})",
@@ -160,7 +160,7 @@ def answer_sentence(results: dict) -> str:
     """
     base, hybrid = results["baseline"], results["hybrid"]
     change = hybrid.get("volume_change", 0)
-    volume = f"cut alerts by {-change:.0%}" if change < 0 else f"raised alerts by {change:.0%}" if change > 0 else "kept the number of alerts"
+    volume = f"cut alerts by {_pct(-change)}" if change < 0 else f"raised alerts by {_pct(change)}" if change > 0 else "kept the number of alerts"
     missed = len(hybrid["missed_incidents"])
     misses = f"missed none of the {hybrid['incidents']} labelled incidents" if not missed else f"missed {missed} of the {hybrid['incidents']} labelled incidents"
     regressions = len(results["summary"].get("regressions", []))
@@ -173,7 +173,12 @@ def answer_sentence(results: dict) -> str:
         speed = "; it detects problems as fast as the old rules (median)"
     else:
         speed = f"; it detects problems {abs(ttd - old):.0f} minutes {'later' if ttd > old else 'sooner'} than the old rules (median)"
-    return f"The new alerting would have {volume} and {misses}; {hybrid['fp_share']:.0%} of its alerts were false alarms{speed}."
+    return f"The new alerting would have {volume} and {misses}; {_pct(hybrid['fp_share'])} of its alerts were false alarms{speed}."
+
+
+def _pct(fraction: float, sign: bool = False) -> str:
+    """A share as a person writes it in these reports: "23 %", "-80 %" (``sign``: "+5 %")."""
+    return f"{100 * fraction:{'+' if sign else ''}.0f} %"
 
 
 def _minutes(value) -> str:

@@ -35,7 +35,7 @@ def _row(name: str, results: dict) -> dict:
         "labelled incidents": new["incidents"],
         "old alerts per week": old["alerts_per_week"],
         "new alerts per week": new["alerts_per_week"],
-        "change": "—" if change is None else f"{change:+.0%}",
+        "change": "—" if change is None else f"{100 * change:+.0f} %",
         "false alarms": share(new["fp_share"]) if labelled and new["alerts"] else "—",
         "missed": f"{len(new['missed_incidents'])} of {new['incidents']}" if labelled else "no labels yet",
         "caught by old, missed by new": len(results["summary"].get("regressions", [])),
