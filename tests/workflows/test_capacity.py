@@ -55,6 +55,15 @@ def test_cli_forecast_json(sample_project, capsys, monkeypatch):
     assert all({"series", "mase", "seasonal_naive_mase", "median4_mase", "smape"} <= set(r) for r in table)
 
 
+def test_cli_forecast_text_ends_with_the_answer(sample_project, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(sample_project))
+    assert main(["forecast", "--services", "checkout"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith(("Resizing to the recommendations", "Every resource is sized right", "No resource")), lines[-1]
+    assert lines[-1].endswith(".") and "answer:" not in "\n".join(lines)
+    assert lines[-2].startswith("monthly cost change:")
+
+
 def test_holidays_come_from_the_events_calendar(config):
     from workbench.workflows.capacity import holiday_dates
 

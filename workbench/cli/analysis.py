@@ -98,7 +98,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         return 0
     cols = ["service", "resource", "provisioned", "recommended", "unit", "action", "monthly_cost_change", "days_to_saturation", "seasonality"]
     print(plan.table[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
-    print(", ".join(f"{k}: {v}" for k, v in plan.headline().items()))
+    figures = dict(plan.headline())
+    answer = figures.pop("answer", None)
+    print(", ".join(f"{k}: {v}" for k, v in figures.items()))
+    if answer:
+        print(answer)  # the answer last, on its own line: what a terminal shows above the prompt
     return 0
 
 
