@@ -307,10 +307,15 @@ def summary():
 def test_backtest_chart_bars_and_legend(summary):
     fig = backtest_chart(summary)
     (ax,) = fig.axes
-    assert legend_labels(ax) == ["profile", "seasonal_naive", "median4"]
+    # The legend in words, not the methods' internal names.
+    assert legend_labels(ax) == ["forecast used", "same slot last week", "median of the last 4 weeks"]
     assert len(ax.containers) == 3 and all(len(c) == 2 for c in ax.containers)
     heights = {label: [b.get_height() for b in c] for label, c in zip(legend_labels(ax), ax.containers)}
-    assert heights == {"profile": pytest.approx([0.8, 0.8]), "seasonal_naive": pytest.approx([1.0, 1.0]), "median4": pytest.approx([0.9, 0.9])}
+    assert heights == {
+        "forecast used": pytest.approx([0.8, 0.8]),
+        "same slot last week": pytest.approx([1.0, 1.0]),
+        "median of the last 4 weeks": pytest.approx([0.9, 0.9]),
+    }
     assert sorted(t.get_text() for t in ax.texts) == sorted(["0.80", "0.80", "1.00", "1.00", "0.90", "0.90"])
     assert ax.get_title() == "Backtest: error relative to last week's same slot (lower is better)"
     assert any(list(line.get_ydata()) == [1.0, 1.0] for line in ax.lines)  # the seasonal-naive reference
@@ -321,7 +326,7 @@ def test_backtest_chart_title_and_two_methods(summary):
     fig = backtest_chart(two, title="checkout cpu")
     (ax,) = fig.axes
     assert ax.get_title() == "checkout cpu"
-    assert legend_labels(ax) == ["profile", "seasonal_naive"] and len(ax.containers) == 2
+    assert legend_labels(ax) == ["forecast used", "same slot last week"] and len(ax.containers) == 2
 
 
 def test_drift_timeline_draws_a_dot_per_check_and_the_known_changes():

@@ -210,15 +210,21 @@ def forecast_panel(forecasts: dict, services: list[str] | None = None, history: 
     return fig
 
 
+#: The forecasting methods as a reader knows them.
+METHOD_WORDS = {"profile": "forecast used", "seasonal_naive": "same slot last week", "median4": "median of the last 4 weeks"}
+
+
 def backtest_chart(summary: pd.DataFrame, title: str = "") -> Figure:
     """MASE per method and horizon relative to seasonal-naive (1.0); lower is better.
 
     ``summary`` is :func:`workbench.forecast.backtest.backtest_summary` output.
     """
     fig, ax = plt.subplots(figsize=(7, 3))
-    sns.barplot(data=summary, x="horizon", y="vs_seasonal_naive", hue="method", ax=ax, palette="deep")
+    # The legend in words: a reader of the report never sees the methods' internal names.
+    named = summary.assign(method=summary["method"].map(lambda m: METHOD_WORDS.get(m, str(m).replace("_", " "))))
+    sns.barplot(data=named, x="horizon", y="vs_seasonal_naive", hue="method", ax=ax, palette="deep")
     ax.axhline(1.0, color="black", lw=0.8, ls="--")
-    ax.set_ylabel("MASE / seasonal-naive MASE")
+    ax.set_ylabel("error / seasonal-naive error")
     ax.set_xlabel("")
     for container in ax.containers:
         ax.bar_label(container, fmt="%.2f", fontsize=7)
