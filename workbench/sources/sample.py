@@ -38,6 +38,7 @@ from workbench._util import atomic_path, parse_time
 from workbench.config import Config
 from workbench.contracts import CANONICAL_METRICS, EVENT_COLUMNS, INCIDENT_COLUMNS
 from workbench.settings import SampleSettings
+from workbench.sources.sample_text import TEXT_STREAM
 from workbench.sources.scenarios import (
     SEVERITY,
     Change,
@@ -245,7 +246,7 @@ def generate(settings: SampleSettings, services: list[str]) -> SampleData:
         metrics = coarse.rename("value").reset_index()[["timestamp", "service", "metric", "value"]]
         return SampleData(metrics, data.incidents, data.events)
 
-    events, incidents = schedule(index, list(services), rng)
+    events, incidents = schedule(index, list(services), rng, text_rng=np.random.default_rng([settings.seed, TEXT_STREAM]))
     # The drift has its own random stream, so the draws above and below are the same without it.
     changes = draw_changes(start, settings.days, list(services), settings.seed) if settings.drift else []
     long_outage = set(rng.choice(services, size=max(1, len(services) // 3), replace=False).tolist())

@@ -66,6 +66,7 @@ import pandas as pd
 from workbench._util import parse_time
 from workbench.errors import ParameterError
 from workbench.settings import SampleSettings
+from workbench.sources.sample_text import PHRASES, write_up
 
 __all__ = [
     "CHANGE_COLUMNS", "CHANGE_KINDS", "DRIFT_STREAM", "INCIDENT_KINDS", "SEVERITY", "Change", "Event",
@@ -96,26 +97,6 @@ SEVERITY = {
     "latency_creep": "minor",
     "night_cpu_saturation": "major",
     "traffic_drop": "major",
-}
-
-_CAUSES = {
-    "error_burst": ["bad config pushed with deploy", "null pointer in new release", "database failover"],
-    "latency_spike": ["hung connection to payment provider", "lock contention in database", "DNS resolver timeouts"],
-    "memory_leak": ["unbounded cache in new release", "leaked HTTP connections", "listener not deregistered"],
-    "partial_outage": ["one shard unhealthy", "one availability zone degraded", "bad node in pool"],
-    "latency_creep": ["slow downstream dependency", "index bloat in database", "noisy neighbour on shared host"],
-    "night_cpu_saturation": ["runaway batch job", "cron re-index stuck in loop", "log compaction storm"],
-    "traffic_drop": ["upstream load balancer misrouting", "CDN edge dropping requests", "client release bug"],
-}
-
-_RESOLUTIONS = {
-    "error_burst": ["rolled back", "config reverted", "failover completed"],
-    "latency_spike": ["dependency restarted", "connection pool recycled", "query killed"],
-    "memory_leak": ["pods restarted, fix shipped next day", "rolled back"],
-    "partial_outage": ["node drained", "traffic shifted away from zone", "shard rebuilt"],
-    "latency_creep": ["dependency scaled up", "reindexed", "moved to dedicated host"],
-    "night_cpu_saturation": ["batch job killed", "job rescheduled with limits"],
-    "traffic_drop": ["routing rule fixed", "CDN config reverted", "client hotfix"],
 }
 
 # (min, max) duration in minutes of each kind's labelled window.
@@ -165,8 +146,14 @@ def _minute_of_day(index: pd.DatetimeIndex, i: int) -> int:
     return ts.hour * 60 + ts.minute
 
 
-def schedule(index: pd.DatetimeIndex, services: list[str], rng: np.random.Generator) -> tuple[list[Event], list[Incident]]:
+def schedule(
+    index: pd.DatetimeIndex, services: list[str], rng: np.random.Generator, text_rng: np.random.Generator | None = None
+) -> tuple[list[Event], list[Incident]]:
     """Draw the events and incidents for the whole sample period.
+
+    With ``text_rng`` each incident's cause and resolution are written up as an on-call
+    engineer would (:func:`workbench.sources.sample_text.write_up`); without it they are
+    the short phrases. Either way ``rng`` makes the same draws.
 
     Five incidents of each kind for six services over 60 days (35 in all), scaled
     down for a smaller sample. Incidents start after the first week (so there is clean history to learn
@@ -231,8 +218,9 @@ def schedule(index: pd.DatetimeIndex, services: list[str], rng: np.random.Genera
             if any(window.overlaps(other.window, margin=120) for other in incidents):
                 continue
             magnitude = _draw_magnitude(kind, rng)
-            cause = f"{kind}: {rng.choice(_CAUSES[kind])}"
-            incidents.append(Incident(window, kind, magnitude, cause, str(rng.choice(_RESOLUTIONS[kind]))))
+            cause, resolution = str(rng.choice(PHRASES[kind][0])), str(rng.choice(PHRASES[kind][1]))
+            cause, resolution = write_up(kind, cause, resolution, service, text_rng) if text_rng is not None else (f"{kind}: {cause}", resolution)
+            incidents.append(Incident(window, kind, magnitude, cause, resolution))
             if kind == "error_burst" and rng.random() < 0.5:
                 events.append(Event(Window(service, i0 - 3, i0 + 2), "deploy", f"release of {service}", 1.0))
             break
