@@ -23,7 +23,7 @@ BASE = {"errors", "_util", "_registry", "contracts", "settings", "config", "__in
 #: sources because the sources read it (``parquet`` and ``postgres`` are sources backed by the
 #: store, and the sample caches itself as a Parquet file); filling the store from a source is
 #: ``workflows.pull``'s job, so nothing in the store imports a source.
-STAGES = ["store", "sources", "labels", "features", "detect", "alerting", "lifecycle", "evaluate", "forecast"]
+STAGES = ["store", "sources", "labels", "features", "detect", "alerting", "lifecycle", "evaluate", "forecast", "runbooks"]
 #: Who may import what beyond the base (None: anything but the layers named in NEVER).
 ALLOWED: dict[str, set[str] | None] = {
     **{stage: set(STAGES[:i]) for i, stage in enumerate(STAGES)},
@@ -35,7 +35,7 @@ ALLOWED: dict[str, set[str] | None] = {
 }
 NEVER = {"cli", "report", "workflows"}
 #: Stages that work on frames and must not reach for data themselves.
-FRAMES_ONLY = {"detect", "features", "alerting", "evaluate"}
+FRAMES_ONLY = {"detect", "features", "alerting", "evaluate", "runbooks"}
 
 
 def _layer(path: Path) -> str:

@@ -66,6 +66,11 @@ _EXPORTS: dict[str, str] = {
     "backtest_services": "workbench.workflows.capacity",
     "plan_capacity": "workbench.workflows.capacity",
     "usage_series": "workbench.workflows.capacity",
+    # after an incident
+    "SimilarIncidents": "workbench.runbooks.similar",
+    "review": "workbench.workflows.review",
+    "signature_table": "workbench.runbooks.signature",
+    "suggest_steps": "workbench.runbooks.suggest",
     # presentation
     "metric_summary": "workbench.present.summaries",
     "range_summary": "workbench.present.summaries",

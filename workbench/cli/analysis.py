@@ -161,8 +161,30 @@ def _pull_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    import json
+
+    from workbench.runbooks.llm import LLMSettings
+    from workbench.workflows.review import review
+
+    result = review(load_config(args.config), args.incident, source=args.source or None, llm=LLMSettings.from_env())
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    print(result.retrieval.message)
+    print(result.wording.text)
+    if result.wording.reason:
+        print(f"({result.wording.reason})")
+    return 0
+
+
 def register(sub) -> None:
     """Add this module's verbs to the ``workbench`` parser's subcommands."""
+    review = sub.add_parser("review", help="after an incident: similar past incidents and the steps that resolved them")
+    review.add_argument("incident", nargs="?", help="incident id (default: the latest labelled)")
+    add_json(review, "print the review as JSON")
+    add_source(review)
+    review.set_defaults(func=_cmd_review)
     evaluate = sub.add_parser("evaluate", help="compare the old thresholds, the model and the hybrid on the labelled incidents")
     add_json(evaluate, "print the figures as JSON")
     add_source(evaluate)

@@ -1,0 +1,76 @@
+"""``workbench review``'s workflow (:mod:`workbench.workflows.review`) and command, on temporary
+sample projects: similar labelled incidents or an abstention, steps citing their incidents."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import make_project
+
+from workbench.cli import main
+from workbench.config import load_config
+from workbench.errors import DataError, ParameterError
+from workbench.labels.incidents import read_incidents
+from workbench.sources.sample import ensure_sample
+from workbench.workflows.review import review
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    """28 days of the six sample services: two labelled incidents of each kind."""
+    path = make_project(tmp_path_factory.mktemp("review") / "p", days=28)
+    config = load_config(path)
+    ensure_sample(config)
+    return path, config
+
+
+def test_a_review_finds_incidents_of_the_same_kind_and_cites_them(month):
+    _, config = month
+    log = read_incidents(config.path("incidents"), list(config.services))
+    kinds = log["cause"].str.split(":").str[0]
+    repeated = log[kinds.map(kinds.value_counts()) >= 2]
+    assert len(repeated) >= 10, "the fixture should give most kinds two incidents"
+    answered = 0
+    for incident_id, kind in zip(repeated["id"], kinds[repeated.index]):
+        result = review(config, incident_id)
+        assert result.signature.id == incident_id
+        assert incident_id not in {m.id for m in result.retrieval.nearest}  # never its own neighbour
+        if result.retrieval.abstained:
+            assert not result.steps and result.retrieval.message.startswith("no similar past incident")
+            continue
+        answered += 1
+        assert result.retrieval.matches[0].kind == kind, (incident_id, result.retrieval.matches[0])
+        cited = {i for step in result.steps for i in step.incidents}
+        assert cited and cited <= {m.id for m in result.retrieval.matches}
+    assert answered >= len(repeated) // 2
+
+
+def test_the_command_prints_json_for_the_latest_incident_by_default(month, capsys, monkeypatch):
+    path, config = month
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(path))
+    for name in ("WORKBENCH_LLM_BASE_URL", "WORKBENCH_LLM_MODEL", "WORKBENCH_LLM_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["review", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    latest = read_incidents(config.path("incidents"), list(config.services)).sort_values("start")["id"].iloc[-1]
+    assert out["incident"]["id"] == latest
+    assert set(out) >= {"abstained", "answer", "similar", "steps", "threshold", "calibration", "wording"}
+    assert out["wording"]["source"] != "llm"  # no endpoint configured: the retrieved steps
+
+
+def test_an_unknown_incident_is_refused_naming_some_known(month, capsys, monkeypatch):
+    path, config = month
+    with pytest.raises(ParameterError, match="unknown incident 'INC-9999'; the log has INC-"):
+        review(config, "INC-9999")
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(path))
+    assert main(["review", "INC-9999"]) == 2
+    assert "unknown incident 'INC-9999'" in capsys.readouterr().err
+
+
+def test_no_labelled_incidents_is_a_clear_error(tmp_path):
+    config = load_config(make_project(tmp_path / "p", days=14, services=["checkout"]))
+    config.path("incidents").write_text("id,service,start,end,severity,cause,resolution,labelled_by\n")
+    ensure_sample(config)
+    with pytest.raises(DataError, match="no labelled incidents with metrics to review"):
+        review(config)
