@@ -69,6 +69,12 @@ _EXPORTS: dict[str, str] = {
     # after an incident
     "SimilarIncidents": "workbench.runbooks.similar",
     "review": "workbench.workflows.review",
+    "incident_windows": "workbench.workflows.review",
+    "moved_table": "workbench.present.review",
+    "abstention_words": "workbench.present.review",
+    "review_headline": "workbench.present.review",
+    "similar_table": "workbench.present.review",
+    "steps_table": "workbench.present.review",
     "signature_table": "workbench.runbooks.signature",
     "suggest_steps": "workbench.runbooks.suggest",
     # presentation

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from workbench._util import jsonable
 from workbench.config import Config
 from workbench.errors import DataError, ParameterError
@@ -27,7 +29,7 @@ from workbench.runbooks.similar import Retrieval, SimilarIncidents
 from workbench.runbooks.suggest import Step, suggest_steps
 from workbench.sources import load_service
 
-__all__ = ["Review", "history_signatures", "review"]
+__all__ = ["Review", "history_signatures", "incident_windows", "review"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,10 @@ def review(config: Config, incident_id: str | None = None, source: str | None = 
     steps = suggest_steps(retrieval)
     sig = signature(deviation[row["service"]], row["service"], row["start"], row["end"], events=events, id=incident_id)
     return Review(sig, retrieval, steps, word(sig, retrieval, steps, llm), index.calibration_)
+
+
+def incident_windows(config: Config, result: Review, source: str | None = None, margin: str = "6h") -> pd.DataFrame:
+    """The reviewed service's windows from ``margin`` before the incident to ``margin`` after."""
+    sig, pad = result.signature, pd.Timedelta(margin)
+    samples = load_service(config, sig.service, source=source, start=sig.start - pad, end=sig.end + pad)
+    return to_windows(samples, config.window, config.max_fill)

@@ -1,0 +1,109 @@
+"""What the 08 report shows after an incident: the answer in one sentence, what moved and in
+which order, the similar past incidents and the steps that resolved them, with citations.
+
+Everything is read from a :class:`workbench.workflows.review.Review`; this module only words it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from workbench.contracts import CANONICAL_METRICS
+from workbench.present.headline import ANSWER
+from workbench.present.words import count, duration_words, metric_words
+from workbench.runbooks.similar import cause_kind
+
+__all__ = ["abstention_words", "moved_table", "review_headline", "similar_table", "steps_table"]
+
+#: The deviation threshold the signature's squash was built with (``signature(threshold=3)``).
+THRESHOLD = 3.0
+
+
+def _kind_words(cause: str) -> str:
+    return cause_kind(cause).replace("_", " ") if cause else "cause not recorded"
+
+
+def _lasted(review) -> str:
+    return duration_words((review.signature.end - review.signature.start) / pd.Timedelta(minutes=1))
+
+
+def review_headline(review, cause: str = "") -> dict:
+    """The answer sentence and a few figures for ``review`` (``cause``: the incident's own)."""
+    sig, found, steps = review.signature, review.retrieval, review.steps
+    what = f"{sig.id} on {sig.service} ({_kind_words(cause)}, {_lasted(review)})"
+    if found.abstained or not found.matches:
+        closest = found.nearest[0] if found.nearest else None
+        near = f"the closest, {closest.id} on {closest.service}, is only {closest.similarity:.2f} similar" if closest else "the log holds no other incident"
+        bar = f" (the history needs {found.threshold:.2f})" if closest and math.isfinite(found.threshold) else ""
+        answer = f"Nothing like {what} has happened before: {near}{bar}, so there are no steps to suggest."
+    else:
+        best, others = found.matches[0], len(found.matches) - 1
+        more = f" and {count(others, 'other')}" if others else ""
+        lead = f"{what} looks most like {best.id} on {best.service} ({best.similarity:.2f} similar){more}"
+        if steps:
+            top = steps[0]
+            answer = f"{lead}; the step most of them took: “{top.text}” ({len(top.incidents)} of {len(found.matches)})."
+        else:
+            answer = f"{lead}; their resolutions name no step."
+    return {
+        ANSWER: answer,
+        "incident": sig.id,
+        "service": sig.service,
+        "started": f"{sig.start:%Y-%m-%d %H:%M}",
+        "lasted": _lasted(review),
+        "similar past incidents": len(found.matches),
+        "suggested steps": len(steps),
+    }
+
+
+def moved_table(review) -> pd.DataFrame:
+    """The metrics that moved, first mover first: how far at worst and on average, in words."""
+    vector = review.signature.vector
+    rows = []
+    for metric in CANONICAL_METRICS:
+        if metric in review.signature.missing or not vector.get(f"{metric}_direction", 0):
+            continue
+        worst = math.copysign(THRESHOLD * math.expm1(abs(vector[f"{metric}_worst"])), vector[f"{metric}_worst"])
+        mean = math.copysign(THRESHOLD * math.expm1(abs(vector[f"{metric}_mean"])), vector[f"{metric}_mean"])
+        order = vector[f"{metric}_order"]
+        rows.append(
+            {
+                "metric": metric_words(metric),
+                "moved": round(1 / order) if order > 0 else None,
+                "at its worst": f"{'above' if worst > 0 else 'below'} its usual level (z {worst:+.1f})",
+                "on average": f"z {mean:+.1f}",
+            }
+        )
+    rows.sort(key=lambda r: (r["moved"] is None, r["moved"] or 0))  # first mover first; stable otherwise
+    for row in rows:
+        row["moved"] = "—" if row["moved"] is None else _ordinal(row["moved"])
+    return pd.DataFrame(rows, columns=["metric", "moved", "at its worst", "on average"])
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
+
+
+def abstention_words(review) -> str:
+    """What the similar-incidents table says when there are none: the retrieval's message as a sentence."""
+    message = review.retrieval.message
+    return f"{message[0].upper()}{message[1:]}."
+
+
+def similar_table(review) -> pd.DataFrame:
+    """The similar past incidents, most similar first: similarity, cause and resolution."""
+    matches = review.retrieval.matches
+    return pd.DataFrame(
+        [{"incident": m.id, "service": m.service, "similarity": f"{m.similarity:.2f}", "cause": m.cause or "—", "resolution": m.resolution or "—"} for m in matches],
+        columns=["incident", "service", "similarity", "cause", "resolution"],
+    )
+
+
+def steps_table(review) -> pd.DataFrame:
+    """The suggested steps, most votes first, each with the incidents it came from."""
+    return pd.DataFrame(
+        [{"step": s.text[:1].upper() + s.text[1:], "votes (sum of similarities)": f"{s.votes:.2f}", "from": ", ".join(s.incidents)} for s in review.steps],
+        columns=["step", "votes (sum of similarities)", "from"],
+    )
