@@ -87,3 +87,19 @@ def test_steps_cite_their_incidents_and_start_with_a_capital():
     review = made([match("INC-0012", 0.96)], steps=[Step("moved the job to the batch pool", 0.96, ("INC-0012", "INC-0030"))])
     assert steps_table(review).to_dict("records") == [{"step": "Moved the job to the batch pool", "votes (sum of similarities)": "0.96", "from": "INC-0012, INC-0030"}]
     assert similar_table(review).to_dict("records")[0]["similarity"] == "0.96"
+
+
+def test_a_new_project_gets_a_plain_page_without_an_incident():
+    from workbench.present.review import (
+        NOTHING_YET,
+        nothing_moved_words,
+        review_scope,
+        review_timeline,
+    )
+
+    assert review_headline(None)[ANSWER] == NOTHING_YET
+    assert moved_table(None).empty and similar_table(None).empty and steps_table(None).empty
+    assert abstention_words(None) == "No labelled incidents yet." and nothing_moved_words(None) == "No incident to look at yet."
+    assert review_scope(None) is None
+    fig = review_timeline(pd.DataFrame(), None)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["no incident to draw"]

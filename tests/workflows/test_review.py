@@ -13,7 +13,7 @@ from workbench.config import load_config
 from workbench.errors import DataError, ParameterError
 from workbench.labels.incidents import read_incidents
 from workbench.sources.sample import ensure_sample
-from workbench.workflows.review import review
+from workbench.workflows.review import review, review_if_any
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,18 @@ def test_no_labelled_incidents_is_a_clear_error(tmp_path):
     ensure_sample(config)
     with pytest.raises(DataError, match="no labelled incidents with metrics to review"):
         review(config)
+    assert review_if_any(config) is None  # 08 on a new project: nothing to review yet, not an error
+    with pytest.raises(DataError, match="no labelled incidents"):
+        review_if_any(config, "INC-0001")  # asked for by name: it must exist
+
+
+def test_a_first_incident_has_nothing_to_compare_with(tmp_path):
+    config = load_config(make_project(tmp_path / "p", days=14, services=["checkout"]))
+    ensure_sample(config)
+    header = "id,service,start,end,severity,cause,resolution,labelled_by\n"
+    config.path("incidents").write_text(header + "INC-1,checkout,2026-09-10T03:00:00Z,2026-09-10T04:00:00Z,major,cpu: batch job,job killed,ana\n")
+    result = review_if_any(config)
+    assert result.signature.id == "INC-1" and result.cause == "cpu: batch job"
+    assert result.retrieval.abstained and not result.steps
+    assert result.retrieval.message == "no similar past incident: the history holds no other incident"
+    assert result.as_dict()["threshold"] is None

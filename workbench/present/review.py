@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from workbench.contracts import CANONICAL_METRICS
-from workbench.present.headline import ANSWER
+from workbench.present.headline import ANSWER, scope_words
+from workbench.present.plots import metrics_timeline
 from workbench.present.words import count, duration_words, metric_words
 from workbench.runbooks.similar import cause_kind
 
-__all__ = ["abstention_words", "moved_table", "review_headline", "similar_table", "steps_table"]
+__all__ = ["NOTHING_YET", "abstention_words", "nothing_moved_words", "moved_table", "review_headline", "review_scope", "review_timeline", "similar_table", "steps_table"]
+
+#: What 08 says on a project whose incident log is still empty.
+NOTHING_YET = (
+    "No incident is labelled yet, so there is nothing to review: label incidents in 02_label_incidents "
+    "and this report compares each one with those before it."
+)
 
 #: The deviation threshold the signature's squash was built with (``signature(threshold=3)``).
 THRESHOLD = 3.0
@@ -29,8 +37,14 @@ def _lasted(review) -> str:
     return duration_words((review.signature.end - review.signature.start) / pd.Timedelta(minutes=1))
 
 
-def review_headline(review, cause: str = "") -> dict:
-    """The answer sentence and a few figures for ``review`` (``cause``: the incident's own)."""
+def review_headline(review, cause: str | None = None) -> dict:
+    """The answer sentence and a few figures for ``review`` (``None``: nothing labelled yet).
+
+    ``cause`` is the incident's own; default: the one the review read from the log.
+    """
+    if review is None:
+        return {ANSWER: NOTHING_YET, "labelled incidents": 0}
+    cause = review.cause if cause is None else cause
     sig, found, steps = review.signature, review.retrieval, review.steps
     what = f"{sig.id} on {sig.service} ({_kind_words(cause)}, {_lasted(review)})"
     if found.abstained or not found.matches:
@@ -58,8 +72,34 @@ def review_headline(review, cause: str = "") -> dict:
     }
 
 
+def review_scope(review) -> str | None:
+    """Which service and days the review covers (``None`` without one)."""
+    return None if review is None else scope_words([review.signature.service], review.signature.start, review.signature.end)
+
+
+def review_timeline(windows: pd.DataFrame, review):
+    """The service's metrics around the incident, the incident shaded; a note without one."""
+    if review is None or windows.empty:
+        fig, ax = plt.subplots(figsize=(8, 1))
+        ax.text(0.5, 0.5, "no incident to draw", ha="center", va="center", transform=ax.transAxes)
+        ax.axis("off")
+        return fig
+    sig = review.signature
+    incident = pd.DataFrame([{"id": sig.id, "service": sig.service, "start": sig.start, "end": sig.end, "severity": "", "cause": review.cause}])
+    return metrics_timeline(windows, incident, title=f"{sig.id} on {sig.service}")
+
+
+def nothing_moved_words(review) -> str:
+    """What the moved-metrics table says when it is empty."""
+    if review is None:
+        return "No incident to look at yet."
+    return "No metric moved beyond three robust standard deviations from its usual level."
+
+
 def moved_table(review) -> pd.DataFrame:
     """The metrics that moved, first mover first: how far at worst and on average, in words."""
+    if review is None:
+        return pd.DataFrame(columns=["metric", "moved", "at its worst", "on average"])
     vector = review.signature.vector
     rows = []
     for metric in CANONICAL_METRICS:
@@ -88,13 +128,15 @@ def _ordinal(n: int) -> str:
 
 def abstention_words(review) -> str:
     """What the similar-incidents table says when there are none: the retrieval's message as a sentence."""
+    if review is None:
+        return "No labelled incidents yet."
     message = review.retrieval.message
     return f"{message[0].upper()}{message[1:]}."
 
 
 def similar_table(review) -> pd.DataFrame:
     """The similar past incidents, most similar first: similarity, cause and resolution."""
-    matches = review.retrieval.matches
+    matches = review.retrieval.matches if review is not None else ()
     return pd.DataFrame(
         [{"incident": m.id, "service": m.service, "similarity": f"{m.similarity:.2f}", "cause": m.cause or "—", "resolution": m.resolution or "—"} for m in matches],
         columns=["incident", "service", "similarity", "cause", "resolution"],
@@ -104,6 +146,6 @@ def similar_table(review) -> pd.DataFrame:
 def steps_table(review) -> pd.DataFrame:
     """The suggested steps, most votes first, each with the incidents it came from."""
     return pd.DataFrame(
-        [{"step": s.text[:1].upper() + s.text[1:], "votes (sum of similarities)": f"{s.votes:.2f}", "from": ", ".join(s.incidents)} for s in review.steps],
+        [{"step": s.text[:1].upper() + s.text[1:], "votes (sum of similarities)": f"{s.votes:.2f}", "from": ", ".join(s.incidents)} for s in (review.steps if review else [])],
         columns=["step", "votes (sum of similarities)", "from"],
     )

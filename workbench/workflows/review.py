@@ -8,6 +8,7 @@ of both the history it is compared with and the threshold's calibration.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,7 +30,7 @@ from workbench.runbooks.similar import Retrieval, SimilarIncidents
 from workbench.runbooks.suggest import Step, suggest_steps
 from workbench.sources import load_service
 
-__all__ = ["Review", "history_signatures", "incident_windows", "review"]
+__all__ = ["Review", "history_signatures", "incident_windows", "review", "review_if_any"]
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,14 @@ class Review:
     steps: list[Step]
     wording: Wording
     calibration: dict
+    #: The incident's own cause, from the log ("" when none was written).
+    cause: str = ""
 
     def as_dict(self) -> dict:
         s = self.signature
         return jsonable(
             {
-                "incident": {"id": s.id, "service": s.service, "start": s.start, "end": s.end, "missing_metrics": list(s.missing)},
+                "incident": {"id": s.id, "service": s.service, "start": s.start, "end": s.end, "cause": self.cause, "missing_metrics": list(s.missing)},
                 "abstained": self.retrieval.abstained,
                 "answer": self.retrieval.message,
                 "threshold": self.retrieval.threshold,
@@ -91,16 +94,36 @@ def review(config: Config, incident_id: str | None = None, source: str | None = 
         known = ", ".join(table.index[:5]) + (" ..." if len(table) > 5 else "")
         raise ParameterError(f"unknown incident {incident_id!r}; the log has {known}")
     row = table.loc[incident_id]
+    sig = signature(deviation[row["service"]], row["service"], row["start"], row["end"], events=events, id=incident_id)
+    history = table.drop(index=incident_id)
+    if history.empty:
+        # A team's first labelled incident: nothing to compare with, which is an answer, not an error.
+        none = Retrieval(incident_id, row["service"], (), (), math.inf, True, "no similar past incident: the history holds no other incident")
+        return Review(sig, none, [], word(sig, none, [], None), {"reason": "the only labelled incident"}, _text(row["cause"]))
     # The incident under review is neither in the history it is compared with nor in the calibration.
-    index = SimilarIncidents().fit(table.drop(index=incident_id))
+    index = SimilarIncidents().fit(history)
     retrieval = index.retrieve(table.loc[[incident_id]])[0]
     steps = suggest_steps(retrieval)
-    sig = signature(deviation[row["service"]], row["service"], row["start"], row["end"], events=events, id=incident_id)
-    return Review(sig, retrieval, steps, word(sig, retrieval, steps, llm), index.calibration_)
+    return Review(sig, retrieval, steps, word(sig, retrieval, steps, llm), index.calibration_, _text(row["cause"]))
 
 
-def incident_windows(config: Config, result: Review, source: str | None = None, margin: str = "6h") -> pd.DataFrame:
-    """The reviewed service's windows from ``margin`` before the incident to ``margin`` after."""
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def review_if_any(config: Config, incident_id: str | None = None, source: str | None = None, llm: LLMSettings | None = None) -> Review | None:
+    """:func:`review`, or ``None`` when the incident log is empty and no incident was asked for
+    (08 on a team's new project: the report says there is nothing to review yet)."""
+    if incident_id is None and read_incidents(config.path("incidents"), list(config.services)).empty:
+        return None
+    return review(config, incident_id, source, llm)
+
+
+def incident_windows(config: Config, result: Review | None, source: str | None = None, margin: str = "6h") -> pd.DataFrame:
+    """The reviewed service's windows from ``margin`` before the incident to ``margin`` after
+    (empty without a review)."""
+    if result is None:
+        return pd.DataFrame()
     sig, pad = result.signature, pd.Timedelta(margin)
     samples = load_service(config, sig.service, source=source, start=sig.start - pad, end=sig.end + pad)
     return to_windows(samples, config.window, config.max_fill)
