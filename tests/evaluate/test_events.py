@@ -75,6 +75,10 @@ def test_headline_without_labelled_incidents_says_so_instead_of_none():
                      none, T, T + pd.Timedelta(days=7), window="15min")
     headline = headline_figures(result)
     assert headline["alert volume vs old thresholds"] == "-50 %" and headline["labelled incidents"].startswith("none yet: label incidents")
+    assert headline["answer"] == (
+        "The new alerting would have cut alerts by 50 %; with no labelled incidents yet, its false alarms, misses and "
+        "time to detect cannot be measured: label incidents in 02_label_incidents."
+    )
     assert "None" not in str(headline) and "nan" not in str(headline)
     table = comparison_table(result)
     assert set(table["false-positive share"]) == {"no labels yet"} and set(table["time to detect, median (min)"]) == {"no labels yet"}

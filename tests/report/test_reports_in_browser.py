@@ -125,15 +125,21 @@ def page_file(name: str) -> str:
 
 
 # -- the run and the browser, once per module ----------------------------------------------
-@pytest.fixture(scope="module")
-def report_run(tmp_path_factory) -> dict:
-    """``workbench report`` (the real CLI, the whole suite) on a small temporary project."""
+@pytest.fixture(scope="module", params=["sample", "team"])
+def report_run(request, tmp_path_factory) -> dict:
+    """``workbench report`` (the real CLI, the whole suite) on a small temporary project: the
+    sample's (42 days, two services, labelled), and a team's first day (``workbench init
+    --from-csv`` on tests/data/team_metrics.csv: no incident labelled, no capacity sized), where
+    every report must still answer first rather than fail or show an empty table."""
     need(CHROMIUM is not None, "Debian's chromium is not installed")
     try:
         import playwright  # noqa: F401
     except ImportError:
         need(False, "the playwright package is not installed")
-    config = make_project(tmp_path_factory.mktemp("browser-reports") / "project", days=DAYS, services=SERVICES)
+    if request.param == "sample":
+        config = make_project(tmp_path_factory.mktemp("browser-reports") / "project", days=DAYS, services=SERVICES)
+    else:
+        config = team_project(tmp_path_factory.mktemp("browser-team") / "project")
     root = config.parent
     scratch = tmp_path_factory.mktemp("browser-reports-scratch")
     # The run's own project, whatever the session's scratch copy for nbval's kernels says;
@@ -153,6 +159,21 @@ def report_run(tmp_path_factory) -> dict:
     if not (folder / "index.html").is_file():
         pytest.fail(f"workbench report wrote no {folder / 'index.html'} (exit {done.returncode}):\n{done.stderr[-4000:]}")
     return {"folder": folder, "returncode": done.returncode, "stderr": done.stderr}
+
+
+def team_project(root: Path) -> Path:
+    """A team's project as the README's "Your own data" makes it: ``workbench init --from-csv``."""
+    root.mkdir(parents=True)
+    shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "conftest.py"))
+    source = REPO / "tests" / "data" / "team_metrics.csv"
+    env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_ROOT", "WORKBENCH_CONFIG")}
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "init", "--from-csv", str(source), "--root", str(root)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"workbench init --from-csv failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+    return root / "workbench.yaml"
 
 
 @pytest.fixture(scope="module")

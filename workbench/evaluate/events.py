@@ -135,8 +135,13 @@ def headline_figures(results: dict) -> dict:
     base, hybrid = results["baseline"], results["hybrid"]
     if not hybrid["incidents"]:
         # Without labels there is nothing to be right or wrong about: say so, not "None min".
+        change = hybrid.get("volume_change", 0)
         return {
-            "alert volume vs old thresholds": _pct(hybrid.get("volume_change", 0), sign=True),
+            "answer": (
+                f"The new alerting would have {_volume_words(change)}; with no labelled incidents yet, its false alarms, misses and "
+                "time to detect cannot be measured: label incidents in 02_label_incidents."
+            ),
+            "alert volume vs old thresholds": _pct(change, sign=True),
             "labelled incidents": "none yet: label incidents in 02_label_incidents to measure false alarms, misses and time to detect",
             "weeks evaluated": results["summary"]["weeks"],
         }
@@ -159,8 +164,7 @@ def answer_sentence(results: dict) -> str:
     the old rules (median)."
     """
     base, hybrid = results["baseline"], results["hybrid"]
-    change = hybrid.get("volume_change", 0)
-    volume = f"cut alerts by {_pct(-change)}" if change < 0 else f"raised alerts by {_pct(change)}" if change > 0 else "kept the number of alerts"
+    volume = _volume_words(hybrid.get("volume_change", 0))
     missed = len(hybrid["missed_incidents"])
     misses = f"missed none of the {hybrid['incidents']} labelled incidents" if not missed else f"missed {missed} of the {hybrid['incidents']} labelled incidents"
     regressions = len(results["summary"].get("regressions", []))
@@ -174,6 +178,13 @@ def answer_sentence(results: dict) -> str:
     else:
         speed = f"; it detects problems {abs(ttd - old):.0f} minutes {'later' if ttd > old else 'sooner'} than the old rules (median)"
     return f"The new alerting would have {volume} and {misses}; {_pct(hybrid['fp_share'])} of its alerts were false alarms{speed}."
+
+
+def _volume_words(change: float) -> str:
+    """"cut alerts by 80 %", "raised alerts by 5 %" or "kept the number of alerts"."""
+    if change < 0:
+        return f"cut alerts by {_pct(-change)}"
+    return f"raised alerts by {_pct(change)}" if change > 0 else "kept the number of alerts"
 
 
 def _pct(fraction: float, sign: bool = False) -> str:
