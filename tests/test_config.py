@@ -195,3 +195,33 @@ def test_bad_report_settings_name_the_key(tmp_path, change, words):
 
 def test_report_keep_null_keeps_every_run(tmp_path):
     assert load_config(with_change(tmp_path, _set(["report", "keep"], None))).report.keep is None
+
+
+# -- business: toil, cost, business hours ------------------------------------------------------
+
+
+def test_business_settings_default_and_load():
+    business = load_config(REPO / "workbench.yaml").business
+    assert (business.minutes_per_page, business.minutes_per_investigation, business.hourly_cost, business.currency) == (30, 15, 100, "$")
+    assert (business.timezone, business.business_days, business.business_hours, business.night) == ("UTC", ["Mon", "Tue", "Wed", "Thu", "Fri"], "09:00-18:00", "22:00-07:00")
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (_set(["business", "minutes_per_page"], 0), ["business.minutes_per_page", "greater than 0"]),
+        (_set(["business", "hourly_cost"], -5), ["business.hourly_cost"]),
+        (_set(["business", "timezone"], "Mars/Olympus"), ["business.timezone", "unknown time zone 'Mars/Olympus'"]),
+        (_set(["business", "business_hours"], "9 to 5"), ["business.business_hours", "not a span of clock times like '09:00-18:00'"]),
+        (_set(["business", "night"], "22:00-22:00"), ["business.night", "starts and ends at the same time"]),
+        (_set(["business", "business_days"], ["Mon", "Funday"]), ["business.business_days[1]", "Funday"]),
+        (_set(["business", "business_days"], ["Mon", "Mon"]), ["business.business_days", "days given twice: ['Mon']"]),
+        (_set(["business", "minutes_per_pgae"], 20), ["business.minutes_per_pgae", "unknown key"]),
+    ],
+    ids=["no minutes", "negative cost", "unknown zone", "bad hours", "empty night", "unknown day", "repeated day", "typo"],
+)
+def test_bad_business_settings_name_the_key(tmp_path, change, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(with_change(tmp_path, change))
+    for word in words:
+        assert word in str(err.value)

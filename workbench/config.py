@@ -19,6 +19,7 @@ from workbench._secrets import redact
 from workbench.errors import ConfigError
 from workbench.settings import (
     AlertingSettings,
+    BusinessSettings,
     CapacitySettings,
     Duration,
     LifecycleSettings,
@@ -60,6 +61,7 @@ class Config(Strict):
     capacity: CapacitySettings = Field(default_factory=CapacitySettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    business: BusinessSettings = Field(default_factory=BusinessSettings)
     root: Path = Field(default=Path("."), exclude=True)
     config_file: Path | None = Field(default=None, exclude=True)
 

@@ -47,7 +47,7 @@ from workbench.errors import DataError
 from workbench.evaluate.events import match_incidents, noise_spans
 from workbench.settings.lifecycle import CostWeights, LifecycleSettings
 
-__all__ = ["BootstrapResult", "PairedComparison", "SideTotals", "Verdict", "bootstrap_improvement", "compare_paired", "daily_costs", "decide"]
+__all__ = ["BootstrapResult", "PairedComparison", "SideTotals", "Verdict", "bootstrap_improvement", "compare_paired", "daily_costs", "decide", "expanded_tail"]
 
 #: Slack in the threshold comparisons, so that exactly 5 % lower passes despite binary fractions.
 _EPS = 1e-9
@@ -247,8 +247,8 @@ def _ratio_improvement(champion: np.ndarray, challenger: np.ndarray) -> np.ndarr
         return np.where(champion > 0, 1.0 - challenger / champion, np.where(challenger > 0, -np.inf, 0.0))
 
 
-def _expanded_tail(alpha: float, n: int) -> float:
-    """Hesterberg's expanded percentile: the tail probability to read from the bootstrap so it holds ``alpha`` for ``n`` days."""
+def expanded_tail(alpha: float, n: int) -> float:
+    """Hesterberg's expanded percentile: the tail probability to read from the bootstrap so it holds ``alpha`` for ``n`` days (or units)."""
     return float(stats.norm.cdf(-np.sqrt(n / (n - 1)) * stats.t.ppf(1 - alpha, n - 1)))
 
 
@@ -285,7 +285,7 @@ def bootstrap_improvement(champion_costs, challenger_costs, *, confidence: float
         return BootstrapResult(improvement, -np.inf, (-np.inf, np.inf), *totals)
     draws = rng.integers(0, days, size=(n, days))
     boot = _ratio_improvement(a[draws].sum(axis=1), b[draws].sum(axis=1))
-    low_tail, tail_90 = _expanded_tail(1 - confidence, days), _expanded_tail(0.05, days)
+    low_tail, tail_90 = expanded_tail(1 - confidence, days), expanded_tail(0.05, days)
     lower = float(np.quantile(boot, low_tail, method="lower"))
     interval = (float(np.quantile(boot, tail_90, method="lower")), float(np.quantile(boot, 1 - tail_90, method="higher")))
     return BootstrapResult(improvement, lower, interval, *totals)

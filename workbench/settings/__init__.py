@@ -4,6 +4,7 @@ Every model forbids unknown keys: a typo must be an error, never a silent defaul
 :mod:`workbench.config` assembles them into :class:`~workbench.config.Config`.
 """
 
+from workbench.settings.business import BusinessSettings
 from workbench.settings.capacity import CapacitySettings, ResourceCapacity
 from workbench.settings.data import (
     DEFAULT_QUERIES,
@@ -30,6 +31,7 @@ __all__ = [
     "POSTGRES_DSN_ENV",
     "PROMETHEUS_ENV",
     "AlertingSettings",
+    "BusinessSettings",
     "CapacitySettings",
     "CostWeights",
     "DriftSettings",
