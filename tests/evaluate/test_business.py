@@ -149,6 +149,20 @@ def test_business_hours_and_nights(when, zone, outside, night):
     assert (bool(log["outside_hours"][0]), bool(log["night"][0])) == (outside, night)
 
 
+def test_offsets_that_change_across_a_clock_change_are_read():
+    frame = pd.DataFrame({
+        "service": ["a", "a"],
+        "start": ["2026-03-28T10:00:00+01:00", "2026-03-30T10:00:00+02:00"],
+        "end": ["2026-03-28T10:15:00+01:00", "2026-03-30T10:15:00+02:00"],
+        "detected_at": ["2026-03-28T10:00:00+01:00", "2026-03-30T10:00:00+02:00"],
+        "action": ["page", "page"],
+    })
+    log = page_log(frame, pd.Timestamp("2026-03-23", tz="UTC"), pd.Timestamp("2026-04-06", tz="UTC"), settings=BusinessSettings(timezone="Europe/Berlin"))
+    assert list(log["start"]) == [pd.Timestamp("2026-03-28 09:00", tz="UTC"), pd.Timestamp("2026-03-30 08:00", tz="UTC")]
+    # Saturday 10:00 is outside business hours, Monday 10:00 in Berlin is inside.
+    assert list(log["outside_hours"]) == [True, False]
+
+
 def test_investigations_never_count_as_pages_out_of_hours():
     log = page_log(alerts(("a", "07 23:00", "07 23:30", "07 23:00", "investigate")), START, END, settings=BusinessSettings())
     assert not log["page"][0] and not log["outside_hours"][0] and not log["night"][0] and log["toil_minutes"][0] == 15

@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from workbench.evaluate.events import (
     compare,
@@ -96,3 +97,10 @@ def test_the_answer_sentence_is_computed_from_the_figures():
     assert sentence == ("The new alerting would have cut alerts by 75 % and missed 1 of the 2 labelled incidents (1 of which the old rules "
                         "caught); 0 % of its alerts were false alarms; it detects problems 22 minutes later than the old rules (median).")
     assert next(iter(headline_figures(result))) == "answer"
+
+
+@pytest.mark.parametrize(("fraction", "sign", "words"), [(0.23, False, "23 %"), (0.996, False, ">99 %"), (0.002, False, "<1 %"), (-0.8, True, "-80 %"), (0.0, False, "0 %")])
+def test_shares_are_never_rounded_into_all_or_none(fraction, sign, words):
+    from workbench.evaluate.events import _pct
+
+    assert _pct(fraction, sign=sign) == words

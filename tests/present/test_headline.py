@@ -156,6 +156,8 @@ def test_a_measure_says_which_side_is_better():
         (["checkout"], "2026-09-01 00:00Z", "2026-10-30 23:59Z", "checkout; 2026-09-01 to 2026-10-30 (UTC)"),
         (["a", "b"], None, None, "a, b"),
         ([f"s{i}" for i in range(8)], None, None, "8 services (s0, s1, s2 ...)"),
+        # The words say UTC: a Berlin time just after midnight is the day before in UTC.
+        (["a"], pd.Timestamp("2026-09-01 00:30", tz="Europe/Berlin"), pd.Timestamp("2026-09-02 12:00", tz="UTC"), "a; 2026-08-31 to 2026-09-02 (UTC)"),
     ],
 )
 def test_scope_words(services, start, end, words):

@@ -103,3 +103,10 @@ def test_a_new_project_gets_a_plain_page_without_an_incident():
     assert review_scope(None) is None
     fig = review_timeline(pd.DataFrame(), None)
     assert [t.get_text() for t in fig.axes[0].texts] == ["no incident to draw"]
+
+
+def test_a_step_one_of_several_took_is_not_called_what_most_took():
+    steps = [Step("restart pool", 0.9, ("INC-0012",)), Step("drain zone", 0.8, ("INC-0015",))]
+    review = made([match("INC-0012", 0.9), match("INC-0015", 0.8), match("INC-0016", 0.7)], steps=steps)
+    answer = review_headline(review, "night_cpu_saturation: runaway batch job")[ANSWER]
+    assert answer.endswith("the strongest suggested step: “restart pool” (taken by 1 of 3).") and "most of them" not in answer

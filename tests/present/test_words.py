@@ -46,7 +46,10 @@ def test_count(n, words):
     assert count(n, "incident") == words
 
 
-@pytest.mark.parametrize("fraction, words", [(0.23, "23 %"), (0.004, "0.4 %"), (0.0, "0 %"), (1.0, "100 %"), (math.nan, "—")])
+@pytest.mark.parametrize(
+    "fraction, words",
+    [(0.23, "23 %"), (0.004, "0.4 %"), (0.0, "0 %"), (1.0, "100 %"), (math.nan, "—"), (0.996, ">99 %"), (0.0004, "<0.1 %")],
+)
 def test_share(fraction, words):
     assert share(fraction) == words
 

@@ -239,6 +239,12 @@ def test_settings_come_from_the_environment_and_hide_the_key(monkeypatch):
         ("Do A. [X-2]\nDo B [X-1].", "Do B [X-1].", 1, ("X-1",)),  # a citation after the stop belongs to the sentence before
         ("Start here.\n- Do A [X-2]\n- Do B [X-1]", "Start here.\n- Do B [X-1]", 1, ("X-1",)),
         ("See [the runbook] first [X-1].", "See [the runbook] first [X-1].", 0, ("X-1",)),  # words in brackets are no id
+        # An id named outside its own brackets is a citation too.
+        ("Do A [X-1]. Roll back as in X-9.", "Do A [X-1].", 1, ("X-1",)),
+        ("Restart the pool [X-1 and X-9].", "", 1, ()),
+        ("Fail over [see X-9].", "", 1, ()),
+        ("Drain the zone (X-9).", "", 1, ()),
+        ("Upgrade to TLS-13 first [X-1].", "Upgrade to TLS-13 first [X-1].", 0, ("X-1",)),  # another shape: not an id
     ],
 )
 def test_keep_cited(text, kept, dropped, cited):

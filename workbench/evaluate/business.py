@@ -77,7 +77,11 @@ def _utc(frame: pd.DataFrame, what: str, times: list[str], required: tuple[str, 
         try:
             parsed = out[c] if pd.api.types.is_datetime64_any_dtype(out[c]) else pd.to_datetime(out[c], utc=not len(out), format="mixed")
         except (ValueError, TypeError) as exc:
-            raise DataError(f"{what} {c}: cannot read as times ({exc})") from exc
+            texts = out[c].dropna().astype(str)
+            if not (len(texts) and texts.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$").all()):
+                raise DataError(f"{what} {c}: cannot read as times ({exc})") from exc
+            # Every time names its zone, the offsets differ (a clock change): read them as UTC.
+            parsed = pd.to_datetime(out[c], utc=True, format="mixed")
         if len(out) and getattr(parsed.dt, "tz", None) is None:
             raise DataError(
                 f"{what} {c}: times without a time zone; pages are counted by the clock, so the zone is not guessed: give UTC times (e.g. .dt.tz_localize('UTC'))"

@@ -188,8 +188,16 @@ def _volume_words(change: float) -> str:
 
 
 def _pct(fraction: float, sign: bool = False) -> str:
-    """A share as a person writes it in these reports: "23 %", "-80 %" (``sign``: "+5 %")."""
-    return f"{100 * fraction:{'+' if sign else ''}.0f} %"
+    """A share as a person writes it in these reports: "23 %", "-80 %" (``sign``: "+5 %").
+
+    Never rounded into "all" or "none" it is not: 249 of 250 is ">99 %", 1 of 250 "<1 %".
+    """
+    percent = 100 * fraction
+    if not sign and 99.5 <= percent < 100:
+        return ">99 %"
+    if not sign and 0 < percent < 0.5:
+        return "<1 %"
+    return f"{percent:{'+' if sign else ''}.0f} %"
 
 
 def _minutes(value) -> str:

@@ -55,8 +55,13 @@ class Evaluation:
     alerts: dict[str, pd.DataFrame]
     incidents: pd.DataFrame
     start: pd.Timestamp
-    end: pd.Timestamp
+    end: pd.Timestamp  # exclusive: the end of the last window
     results: dict = field(default_factory=dict)
+
+    @property
+    def last(self) -> pd.Timestamp:
+        """The last moment the replay covers (``end`` is exclusive), for "from ... to ..." words."""
+        return self.end - pd.Timedelta("1ns")
 
 
 def run_service(config: Config, service: str, samples: pd.DataFrame, incidents: pd.DataFrame, events: pd.DataFrame) -> ServiceRun:

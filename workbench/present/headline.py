@@ -62,12 +62,18 @@ class Measure:
 
 
 def scope_words(services, start=None, end=None) -> str:
-    """"checkout, payments; 2026-09-01 to 2026-10-30 (UTC)": which services and days a report covers."""
+    """"checkout, payments; 2026-09-01 to 2026-10-30 (UTC)": which services and days a report covers.
+
+    ``end`` is the last moment covered, not an exclusive end: pass ``end - 1ns`` for a span
+    that stops at midnight.
+    """
     names = [str(s) for s in services]
     who = ", ".join(names) if len(names) <= 6 else f"{len(names)} services ({', '.join(names[:3])} ...)"
     if start is None or end is None:
         return who
-    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    first, last = (pd.Timestamp(t) for t in (start, end))
+    # The words say UTC, so the dates are UTC's (a zoned time near midnight is another day there).
+    first, last = (t.tz_convert("UTC") if t.tzinfo is not None else t for t in (first, last))
     return f"{who}; {first:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)"
 
 

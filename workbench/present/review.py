@@ -58,7 +58,11 @@ def review_headline(review, cause: str | None = None) -> dict:
         lead = f"{what} looks most like {best.id} on {best.service} ({best.similarity:.2f} similar){more}"
         if steps:
             top = steps[0]
-            answer = f"{lead}; the step most of them took: “{top.text}” ({len(top.incidents)} of {len(found.matches)})."
+            taken = f"{len(top.incidents)} of {len(found.matches)}"
+            if 2 * len(top.incidents) > len(found.matches):
+                answer = f"{lead}; the step most of them took: “{top.text}” ({taken})."
+            else:  # a plurality of votes is not "most of them"
+                answer = f"{lead}; the strongest suggested step: “{top.text}” (taken by {taken})."
         else:
             answer = f"{lead}; their resolutions name no step."
     return {

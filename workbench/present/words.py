@@ -78,6 +78,11 @@ def share(fraction: float) -> str:
     if fraction is None or math.isnan(fraction):
         return "—"
     percent = 100 * fraction
+    # Never round a share into "all" or "none" it is not: 249 of 250 is not 100 %.
+    if 0 < percent < 0.05:
+        return "<0.1 %"
+    if 99.5 <= percent < 100:
+        return ">99 %"
     return f"{percent:.1f} %" if 0 < abs(percent) < 1 else f"{percent:.0f} %"
 
 

@@ -20,6 +20,7 @@ import html
 import math
 
 from workbench.present.tables import plain_number
+from workbench.present.words import share
 
 __all__ = ["TREND_RUNS", "change_level", "css", "good_full_runs", "measure_rows", "trend_section"]
 
@@ -73,7 +74,7 @@ def _shown(m: dict) -> str:
     value = m.get("value")
     if value is None:
         return "—"
-    return f"{100 * value:.0f} %" if m.get("percent") else plain_number(value)
+    return share(value) if m.get("percent") else plain_number(value)
 
 
 def measure_rows(notebook: str, measures: list[dict], previous: dict | None) -> str:

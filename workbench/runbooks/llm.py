@@ -158,6 +158,15 @@ def prompt(episode: Signature, retrieval: Retrieval, steps: Sequence[Step]) -> l
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+#: A token that looks like an incident id: letters, a dash, digits ("INC-0099", "PD-12").
+_ID_SHAPED = re.compile(r"\b[A-Za-z]+-\d+\b")
+
+
+def _shape(token: str) -> str:
+    """``INC-0099`` -> ``INC-9999``: the form an id family shares (prefix and digit count)."""
+    return re.sub(r"\d", "9", token)
+
+
 def _cited(sentence: str) -> list[str]:
     ids = []
     for inside in _CITATION.findall(sentence):
@@ -172,6 +181,7 @@ def keep_cited(text: str, allowed: Sequence[str]) -> tuple[str, int, tuple[str, 
     ids the kept text cites, in order of first mention. A sentence citing nothing is kept.
     """
     allowed, kept_lines, dropped, cited = set(allowed), [], 0, []
+    shapes = {_shape(a) for a in allowed}
     for line in text.splitlines():
         pieces = []
         for piece in _SENTENCE.split(line.strip()):
@@ -182,7 +192,10 @@ def keep_cited(text: str, allowed: Sequence[str]) -> tuple[str, int, tuple[str, 
         kept = []
         for sentence in pieces:
             ids = _cited(sentence)
-            if set(ids) - allowed:
+            # An id named outside brackets ("as in INC-0099", "[see INC-0099]", "(INC-0099)") is a
+            # citation too: any token shaped like the allowed ids (letters, a dash, digits) counts.
+            named = [t for t in _ID_SHAPED.findall(sentence) if _shape(t) in shapes]
+            if set(ids) - allowed or set(named) - allowed:
                 dropped += 1
                 continue
             kept.append(sentence)
