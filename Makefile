@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_pull.py
 	$(BIN)/python benchmarks/bench_live.py
 	$(BIN)/python benchmarks/bench_runbooks.py
+	$(BIN)/python benchmarks/bench_business.py
 
 ## Re-pin after a deliberate upgrade: fresh venv from pyproject ranges, then freeze
 constraints:
