@@ -7,6 +7,7 @@ sets what it answers (text, status, delay) and reads back what it was sent.
 
 import json
 import logging
+import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,8 +17,8 @@ import pytest
 
 from workbench.errors import ConfigError
 from workbench.runbooks.llm import (
-    ENV_API_KEY,
     ENV_BASE_URL,
+    ENV_CREDENTIAL,
     ENV_MODEL,
     ENV_TIMEOUT,
     LLMSettings,
@@ -29,7 +30,8 @@ from workbench.runbooks.signature import signature
 from workbench.runbooks.similar import Match, Retrieval
 from workbench.runbooks.suggest import suggest_steps
 
-KEY = "sk-test-0123456789abcdefSECRET"
+# A fresh made-up key per run: the tests check it never leaks, and no key sits in the code.
+KEY = "sk-test-" + secrets.token_hex(12)
 
 
 class StandIn:
@@ -99,7 +101,7 @@ def server():
 
 
 def settings(state, timeout: float = 5.0) -> LLMSettings:
-    return LLMSettings.from_env({ENV_BASE_URL: state.url, ENV_MODEL: "stand-in-1", ENV_API_KEY: KEY, ENV_TIMEOUT: str(timeout)})
+    return LLMSettings.from_env({ENV_BASE_URL: state.url, ENV_MODEL: "stand-in-1", ENV_CREDENTIAL: KEY, ENV_TIMEOUT: str(timeout)})
 
 
 def m(incident_id, similarity, resolution):
@@ -225,7 +227,7 @@ def test_settings_come_from_the_environment_and_hide_the_key(monkeypatch):
     assert LLMSettings.from_env({}) is None
     monkeypatch.setenv(ENV_BASE_URL, "https://llm.example/v1/")
     monkeypatch.setenv(ENV_MODEL, "m")
-    monkeypatch.setenv(ENV_API_KEY, KEY)
+    monkeypatch.setenv(ENV_CREDENTIAL, KEY)
     got = LLMSettings.from_env()
     assert (got.base_url, got.model, got.api_key, got.timeout) == ("https://llm.example/v1", "m", KEY, 20.0)
     assert KEY not in repr(got)

@@ -41,11 +41,12 @@ from workbench.runbooks.signature import Signature
 from workbench.runbooks.similar import Retrieval
 from workbench.runbooks.suggest import Step
 
-__all__ = ["ENV_API_KEY", "ENV_BASE_URL", "ENV_MODEL", "ENV_TIMEOUT", "LLMSettings", "Wording", "keep_cited", "prompt", "steps_text", "word"]
+__all__ = ["ENV_CREDENTIAL", "ENV_BASE_URL", "ENV_MODEL", "ENV_TIMEOUT", "LLMSettings", "Wording", "keep_cited", "prompt", "steps_text", "word"]
 
 ENV_BASE_URL = "WORKBENCH_LLM_BASE_URL"
 ENV_MODEL = "WORKBENCH_LLM_MODEL"
-ENV_API_KEY = "WORKBENCH_LLM_API_KEY"
+#: The name of the environment variable that holds the key (the key itself is never in code or config).
+ENV_CREDENTIAL = "WORKBENCH_LLM_API_KEY"
 ENV_TIMEOUT = "WORKBENCH_LLM_TIMEOUT"
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class LLMSettings:
             timeout = math.nan
         if not (math.isfinite(timeout) and timeout > 0):
             raise ConfigError(f"{ENV_TIMEOUT} must be a positive number of seconds, got {raw!r}")
-        return cls(base.rstrip("/"), model, env.get(ENV_API_KEY, "").strip(), timeout)
+        return cls(base.rstrip("/"), model, env.get(ENV_CREDENTIAL, "").strip(), timeout)
 
 
 @dataclass(frozen=True)
