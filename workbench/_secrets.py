@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "redact"]
+__all__ = ["MASK", "redact", "redact_tree"]
 
 MASK = "***"
 
@@ -43,3 +43,15 @@ def redact(text: str) -> str:
     """
     text = _USERINFO.sub(_userinfo, str(text))
     return _KEY_VALUE.sub(lambda m: f"{m['key']}{m['quote']}{MASK}", text)
+
+
+def redact_tree(value):
+    """``value`` (JSON-like: strings, dicts, lists, tuples) with every string's credentials
+    masked, keys included; other values as they are."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_tree(k): redact_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_tree(v) for v in value]
+    return value

@@ -176,7 +176,8 @@ def answer_sentence(results: dict) -> str:
     elif abs(ttd - old) < 1:
         speed = "; it detects problems as fast as the old rules (median)"
     else:
-        speed = f"; it detects problems {abs(ttd - old):.0f} minutes {'later' if ttd > old else 'sooner'} than the old rules (median)"
+        gap = round(abs(ttd - old))
+        speed = f"; it detects problems {gap} minute{'' if gap == 1 else 's'} {'later' if ttd > old else 'sooner'} than the old rules (median)"
     return f"The new alerting would have {volume} and {misses}; {_pct(hybrid['fp_share'])} of its alerts were false alarms{speed}."
 
 

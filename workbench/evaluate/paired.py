@@ -36,7 +36,6 @@ writes non-finite numbers as ``None`` (JSON null).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -45,23 +44,13 @@ from scipy import stats
 from workbench._util import jsonable, parse_time, to_utc
 from workbench.errors import DataError
 from workbench.evaluate.events import match_incidents, noise_spans
+from workbench.evaluate.promotion import Verdict, decide, rule_checks  # noqa: F401 (Verdict, rule_checks: re-exported)
 from workbench.settings.lifecycle import CostWeights, LifecycleSettings
 
-__all__ = ["BootstrapResult", "PairedComparison", "SideTotals", "Verdict", "bootstrap_improvement", "compare_paired", "daily_costs", "decide", "expanded_tail"]
+__all__ = ["BootstrapResult", "PairedComparison", "SideTotals", "Verdict", "bootstrap_improvement", "compare_paired", "daily_costs", "decide", "expanded_tail", "rule_checks"]
 
-#: Slack in the threshold comparisons, so that exactly 5 % lower passes despite binary fractions.
-_EPS = 1e-9
 #: The two sides, in the order the columns of ``PairedComparison.daily`` follow.
 SIDES = ("champion", "challenger")
-
-
-class Verdict(StrEnum):
-    """What to do with the challenger."""
-
-    PROMOTE = "promote"
-    KEEP = "keep"
-    #: Too few labelled incidents in the span to judge either model: the champion stays.
-    NOT_ENOUGH_EVIDENCE = "not_enough_evidence"
 
 
 @dataclass(frozen=True)
@@ -290,53 +279,6 @@ def bootstrap_improvement(champion_costs, challenger_costs, *, confidence: float
     interval = (float(np.quantile(boot, tail_90, method="lower")), float(np.quantile(boot, 1 - tail_90, method="higher")))
     return BootstrapResult(improvement, lower, interval, *totals)
 
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f} %"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def decide(
-    result: BootstrapResult, *, settings: LifecycleSettings, incidents: int, days: int, regressions=(), fp_rise: float = 0.0, evidence: str | None = None
-) -> tuple[Verdict, tuple[str, ...]]:
-    """The promotion rule on figures already computed, and one sentence per condition (``evidence`` words the incident count).
-
-    ``not_enough_evidence`` when fewer than ``settings.min_incidents`` labelled incidents
-    start in the span (checked first: the champion stays); ``promote`` when the improvement
-    is at least ``settings.min_improvement``, its lower bound is above 0, no incident
-    regressed and the false-positive share (a fraction) rose by at most
-    ``settings.max_fp_rise``; otherwise ``keep``. The reasons list the failed conditions
-    first.
-    """
-    gain, lower = result.improvement, result.lower_bound
-    needed = f"(≥ {settings.min_improvement * 100:g} % lower needed)"
-    if result.champion_cost == 0:
-        spent = f"{result.challenger_cost:g}" if result.challenger_cost else "nothing"
-        gain_text = f"the champion cost nothing over the span and the challenger {spent}: nothing to improve {needed}"
-    elif gain >= 0:
-        gain_text = f"cost {_pct(gain)} lower {needed}"
-    else:
-        gain_text = f"cost {_pct(-gain)} higher {needed}"
-    bound = f"{lower * 100:+.1f} %" if np.isfinite(lower) else "unbounded (fewer than 2 days, or too few days on which the champion cost anything)"
-    regressions = ", ".join(sorted(map(str, regressions)))
-    where = evidence or f"in the compared {_plural(days, 'day')}"
-    evidence = f"{_plural(incidents, 'labelled incident')} {where} ({settings.min_incidents} needed)"
-    # (passed, sentence), evidence first: it is checked first.
-    conditions = [
-        (incidents >= settings.min_incidents, evidence if incidents >= settings.min_incidents else f"not enough evidence: {evidence}"),
-        (gain >= settings.min_improvement - _EPS, gain_text),
-        (lower > 0, f"{settings.confidence * 100:g} % lower bound of the improvement {bound} (must be above 0)"),
-        (not regressions, f"caught by the champion, missed by the challenger: {regressions}" if regressions else "no incident caught by the champion and missed by the challenger"),
-        (fp_rise <= settings.max_fp_rise + _EPS, f"false-positive share {fp_rise * 100:+.1f} points against the champion's (at most {settings.max_fp_rise * 100:+g} allowed)"),
-    ]
-    reasons = tuple(text for ok, text in conditions if not ok) + tuple(text for ok, text in conditions if ok)
-    if not conditions[0][0]:
-        return Verdict.NOT_ENOUGH_EVIDENCE, reasons
-    return (Verdict.PROMOTE if all(ok for ok, _ in conditions) else Verdict.KEEP), reasons
 
 
 # -- the comparison ------------------------------------------------------------------------

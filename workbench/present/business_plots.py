@@ -9,11 +9,10 @@ from matplotlib.figure import Figure
 
 from workbench.evaluate.business import ALL, BusinessFigures
 from workbench.present.evaluation import SYSTEM_NAMES
+from workbench.present.plots import SYSTEM_COLOURS
 
 __all__ = ["business_trend"]
 
-#: As in :func:`workbench.present.plots.alerts_timeline`: the old thresholds orange, the hybrid blue.
-_COLOURS = {"baseline": "#ff7f0e", "model": "#9467bd", "hybrid": "#1f77b4"}
 #: (column of ``BusinessFigures.table``, axis label)
 _PANELS = [
     ("pages_per_week", "pages a week"),
@@ -45,7 +44,7 @@ def business_trend(figures: BusinessFigures, title: str = "") -> Figure:
             values = mine[column].to_numpy(dtype=float)
             low, high = mine[f"{column}_low"].to_numpy(dtype=float), mine[f"{column}_high"].to_numpy(dtype=float)
             where = x + (k - (len(systems) - 1) / 2) * width
-            ax.bar(where, np.nan_to_num(values), width, color=_COLOURS.get(system, "#333333"), label=SYSTEM_NAMES.get(system, system))
+            ax.bar(where, np.nan_to_num(values), width, color=SYSTEM_COLOURS.get(system, "#333333"), label=SYSTEM_NAMES.get(system, system))
             known = np.isfinite(low) & np.isfinite(high)
             ax.errorbar(where[known], values[known], yerr=[values[known] - low[known], high[known] - values[known]], fmt="none", ecolor="#222222", lw=1, capsize=3)
         ax.set_xticks(x, [_label(p, str(figures.period)) for p in periods], fontsize=8, rotation=0 if len(periods) <= 6 else 45)

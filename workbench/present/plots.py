@@ -111,7 +111,8 @@ def correlation_heatmap(windows: pd.DataFrame) -> Figure:
     return fig
 
 
-_SYSTEM_COLOURS = {"baseline": "#ff7f0e", "model": "#9467bd", "hybrid": "#1f77b4"}
+#: One colour per system in every plot: the old thresholds orange, the model purple, the hybrid blue.
+SYSTEM_COLOURS = {"baseline": "#ff7f0e", "model": "#9467bd", "hybrid": "#1f77b4"}
 
 
 def alerts_timeline(
@@ -137,7 +138,7 @@ def alerts_timeline(
     lane_ax = axes[-1]
     for k, name in enumerate(lanes):
         for row in alerts[name].itertuples():
-            lane_ax.barh(k, (row.end - row.start), left=row.start, height=0.6, color=_SYSTEM_COLOURS.get(name, "#333"))
+            lane_ax.barh(k, (row.end - row.start), left=row.start, height=0.6, color=SYSTEM_COLOURS.get(name, "#333"))
     lane_ax.set_yticks(range(len(lanes)), [f"{n} ({len(alerts[n])})" for n in lanes], fontsize=8)
     lane_ax.set_ylim(-0.6, len(lanes) - 0.4)
     lane_ax.invert_yaxis()

@@ -42,7 +42,7 @@ from papermill.exceptions import PapermillExecutionError
 from traitlets import Any, Dict
 from traitlets.config import Config as TraitletsConfig
 
-from workbench._secrets import redact
+from workbench._secrets import redact, redact_tree
 from workbench._util import atomic_write_text
 from workbench.config import CONFIG_ENV, Config
 from workbench.contracts import NotebookStatus
@@ -168,18 +168,8 @@ def redact_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 out["traceback"] = [redact(line) for line in out.get("traceback", [])]
             for mime, value in out.get("data", {}).items():
                 if mime.startswith("text/") or mime.endswith("json"):
-                    out["data"][mime] = _redact_value(value)
+                    out["data"][mime] = redact_tree(value)
     return nb
-
-
-def _redact_value(value):
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: _redact_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_value(v) for v in value]
-    return value
 
 
 class _Kernels:

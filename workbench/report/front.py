@@ -70,11 +70,15 @@ def _measures(run: dict) -> dict[tuple[str, str], dict]:
     return out
 
 
+def _text(value: float, percent: bool) -> str:
+    """A followed figure as the page shows it: a share as "23 %" (never rounded into "all" or
+    "none"), anything else rounded as a person would."""
+    return share(value) if percent else plain_number(value)
+
+
 def _shown(m: dict) -> str:
     value = m.get("value")
-    if value is None:
-        return "—"
-    return share(value) if m.get("percent") else plain_number(value)
+    return "—" if value is None else _text(value, bool(m.get("percent")))
 
 
 def measure_rows(notebook: str, measures: list[dict], previous: dict | None) -> str:
@@ -108,18 +112,15 @@ def _svg(values: list[float | None], percent: bool) -> str:
     xy = [(pad + i * step, height - pad - (v - low) / span * (height - 2 * pad)) for i, v in points]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     last_x, last_y = xy[-1]
-    shown = [f"{100 * v:.0f} %" if percent else plain_number(v) for _, v in points]
-    label = html.escape(f"from {shown[0]} to {shown[-1]} over {len(values)} runs; lowest {_edge(points, percent, min)}, highest {_edge(points, percent, max)}")
+    first, last = points[0][1], points[-1][1]
+    label = html.escape(
+        f"from {_text(first, percent)} to {_text(last, percent)} over {len(values)} runs; lowest {_text(low, percent)}, highest {_text(high, percent)}"
+    )
     return (
         f"<svg role='img' aria-label='{label}' width='{width}' height='{height}' viewBox='0 0 {width} {height}'>"
         f"<title>{label}</title><polyline fill='none' stroke='#0969da' stroke-width='2' points='{line}'/>"
         f"<circle cx='{last_x:.1f}' cy='{last_y:.1f}' r='3' fill='#0969da'/></svg>"
     )
-
-
-def _edge(points, percent: bool, pick) -> str:
-    value = pick(v for _, v in points)
-    return f"{100 * value:.0f} %" if percent else plain_number(value)
 
 
 def trend_section(records: list[dict], current: dict) -> str:

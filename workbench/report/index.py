@@ -19,7 +19,7 @@ import nbformat
 import pandas as pd
 from nbconvert import HTMLExporter
 
-from workbench._secrets import redact
+from workbench._secrets import redact, redact_tree
 from workbench._util import atomic_write_text
 from workbench.present.headline import ANSWER, MEASURES, SCOPE
 from workbench.present.tables import table_html
@@ -52,17 +52,6 @@ def _page(title: str, body: str) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}{front.css()}</style></head><body>{body}</body></html>"
     )
-
-
-def _redacted(value):
-    """``value`` (JSON-like) with every string's credentials masked, before any escaping."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {_redacted(k): _redacted(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redacted(v) for v in value]
-    return value
 
 
 def _run_status(run: dict) -> tuple[str, str]:
@@ -137,7 +126,7 @@ def write_run(result: RunResult) -> None:
     """
     data = asdict(result)
     data.update(folder=str(result.folder), ok=result.ok, not_run=result.not_run)
-    data = _redacted(data)
+    data = redact_tree(data)
     atomic_write_text(result.folder / "run.json", json.dumps(data, indent=2, default=str))
     # Earlier runs (this one left out): the yardstick for red and amber, and the trend chart.
     records = [r for r in run_records(result.folder.parent) if r["run_id"] != data["run_id"]]
@@ -165,7 +154,7 @@ def write_runs_index(reports: Path) -> None:
     A partial run (a subset of the notebooks) says so before its notebooks.
     """
     rows = []
-    for run in map(_redacted, run_records(reports)):
+    for run in map(redact_tree, run_records(reports)):
         css, status = _short_status(run)
         names = ", ".join(nb["name"] for nb in run.get("notebooks", []))
         unfinished = [name for name in run.get("planned", []) if name not in {nb["name"] for nb in run.get("notebooks", [])}]

@@ -13,6 +13,7 @@ import math
 
 import pandas as pd
 
+from workbench.evaluate.promotion import rule_checks
 from workbench.present.words import count, join_words
 from workbench.settings.lifecycle import LifecycleSettings
 
@@ -28,8 +29,6 @@ _VERDICTS = {
     "not_due": "not due",
 }
 _DRIFT = {"ok": "none", "warn": "warning", "act": "acting", "unknown": "unknown"}
-#: The rule's own tolerance (workbench.evaluate.paired): a saving of 4.9999999999 % is 5 %.
-_EPS = 1e-9
 
 
 def policy_words(policy: str) -> str:
@@ -85,22 +84,24 @@ def why_words(verdict: str, figures: dict, settings: LifecycleSettings, reasons:
     if verdict == "promote":
         return (f"the challenger cost {_pct(gain)} less (at least {_pct(lower)} with 95 % confidence), "
                 "caught every incident the champion caught and raised no more false alarms")  # fmt: skip
+    # The rule's own checks (evaluate.paired), so these words can never disagree with the verdict.
+    ok = rule_checks(settings, incidents=incidents, gain=gain, lower=lower, regressions=regressions, fp_rise=fp_rise)
     failed = []
     if champion_cost == 0:
         failed.append("the champion cost nothing: nothing to improve")
-    elif gain < settings.min_improvement - _EPS:
+    elif not ok["saving"]:
         if gain < -0.005:
             failed.append(f"the challenger cost {_pct(gain)} more")
         elif gain < 0.005:
             failed.append("the challenger was no cheaper")
         else:
             failed.append(f"the challenger was only {_pct(gain)} cheaper ({settings.min_improvement * 100:g} % needed)")
-    if champion_cost != 0 and gain >= settings.min_improvement - _EPS and not lower > 0:
+    if champion_cost != 0 and ok["saving"] and not ok["certainty"]:
         doubt = "too few days to tell" if not math.isfinite(lower) else "it could be none" if lower > -0.005 else "it could even cost more"
         failed.append(f"its {_pct(gain)} saving is not sure: {doubt}")
-    if regressions:
+    if not ok["regressions"]:
         failed.append(f"it missed {', '.join(sorted(regressions))}, which the champion caught")
-    if fp_rise > settings.max_fp_rise + _EPS:
+    if not ok["false_alarms"]:
         failed.append(f"its share of false alarms rose {fp_rise * 100:.0f} points ({settings.max_fp_rise * 100:g} allowed)")
     return "; ".join(failed) if failed else (reasons[0] if reasons else "")
 

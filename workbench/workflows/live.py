@@ -34,6 +34,15 @@ _SOURCE_WORDS = {AlertSource.RULE: "rules", AlertSource.MODEL: "model", AlertSou
 _STATE_WORDS = {"delivered": "delivered", "pending": "waiting for a retry", "dead": "dead letter (refused)", "skipped": "skipped (resolved first)"}
 
 
+def _pages(episodes: pd.DataFrame) -> int:
+    return int(episodes["action"].isin(_PAGES).sum()) if len(episodes) else 0
+
+
+def _states(outbox: pd.DataFrame) -> dict[str, int]:
+    """Alert events per outbox state (delivered, pending, dead, skipped)."""
+    return {k: int(v) for k, v in outbox["state"].value_counts().items()} if len(outbox) else {}
+
+
 def _days(start: pd.Timestamp, end: pd.Timestamp) -> float:
     return (end - start) / pd.Timedelta(days=1)
 
@@ -62,10 +71,10 @@ def live_answer(days: float, episodes: pd.DataFrame, outbox: pd.DataFrame) -> st
             where = f", all on {per.index[0]}" if len(episodes) > 1 else f", on {per.index[0]}"
         else:
             where = " (" + ", ".join(f"{s} {n}" for s, n in per.items()) + ")"
-        pages = int(episodes["action"].isin(_PAGES).sum())
+        pages = _pages(episodes)
         what = f"opened {count(len(episodes), 'episode')}{where}: {count(pages, 'page')} and {count(len(episodes) - pages, 'investigation')}"
-    states = outbox["state"].value_counts().to_dict() if len(outbox) else {}
-    total, delivered = len(outbox), int(states.get("delivered", 0))
+    states = _states(outbox)
+    total, delivered = len(outbox), states.get("delivered", 0)
     if total == 0:
         delivery = "no alert events were sent"
     elif delivered == total:
@@ -111,17 +120,16 @@ class LiveReplay:
     def headline(self) -> dict:
         """The answer first: pages, investigations, how many only the model saw, delivery health, which models ran."""
         ep = self.episodes
-        pages = int(ep["action"].isin(_PAGES).sum()) if len(ep) else 0
+        pages, states = _pages(ep), _states(self.outbox)
         model_only = int((ep["source"] == AlertSource.MODEL).sum()) if len(ep) else 0
-        states = self.outbox["state"].value_counts().to_dict() if len(self.outbox) else {}
         return {
             "answer": self.answer(),
             "episodes": int(len(ep)),
             "pages": pages,
             "investigations": int(len(ep)) - pages,
             "model only": model_only,
-            "events delivered": int(states.get("delivered", 0)),
-            "waiting or dead": int(states.get("pending", 0) + states.get("dead", 0)),
+            "events delivered": states.get("delivered", 0),
+            "waiting or dead": states.get("pending", 0) + states.get("dead", 0),
             "model": _model_words(self.result.services),
         }
 
@@ -131,11 +139,10 @@ class LiveReplay:
 
     def measures(self) -> list[Measure]:
         """Figures to follow from run to run: pages per week, events not delivered."""
-        pages = int(self.episodes["action"].isin(_PAGES).sum()) if len(self.episodes) else 0
-        states = self.outbox["state"].value_counts().to_dict() if len(self.outbox) else {}
+        pages, states = _pages(self.episodes), _states(self.outbox)
         return [
             Measure("pages per week", round(pages / _days(self.start, self.end) * 7, 1), better="lower"),
-            Measure("alert events not delivered", int(states.get("pending", 0) + states.get("dead", 0)), better="lower"),
+            Measure("alert events not delivered", states.get("pending", 0) + states.get("dead", 0), better="lower"),
         ]
 
     def per_service(self) -> pd.DataFrame:
