@@ -27,3 +27,13 @@ def test_redact_masks_the_secret_and_keeps_the_rest(text, secret, kept):
 @pytest.mark.parametrize("text", ["http://prom:9090/api/v1/query_range", "checkout p99 latency 412 ms", "a/b@c", "user@example.com wrote"])
 def test_redact_leaves_text_without_credentials_alone(text):
     assert redact(text) == text
+
+
+def test_redact_tree_masks_every_string_keys_included():
+    from workbench._secrets import redact_tree
+
+    url = "https://bob:hunter2@prom.example/api"
+    tree = {"source": url, url: [1, (url, None)], "n": 3}
+    masked = redact_tree(tree)
+    assert "hunter2" not in repr(masked)
+    assert masked["n"] == 3 and masked[redact(url)][0] == 1 and masked[redact(url)][1][1] is None

@@ -104,3 +104,12 @@ def test_shares_are_never_rounded_into_all_or_none(fraction, sign, words):
     from workbench.evaluate.events import _pct
 
     assert _pct(fraction, sign=sign) == words
+
+
+def test_a_one_minute_gap_is_one_minute():
+    from workbench.evaluate.events import answer_sentence
+
+    # The hybrid detects 1 minute after the old rules: one of the incidents, both caught.
+    result = compare({"baseline": alerts((70, 90, 70)), "model": alerts((70, 90, 71)), "hybrid": alerts((70, 90, 71))},
+                     INCIDENTS.iloc[:1], T, T + pd.Timedelta(days=7), window="15min")
+    assert answer_sentence(result).endswith("it detects problems 1 minute later than the old rules (median).")
