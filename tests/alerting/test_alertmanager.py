@@ -33,12 +33,19 @@ def alertmanager():
         yield am, hook
 
 
-def episode_payload(key, kind="trigger", action="investigate", source="model", previous=None):
+ADVICE = {
+    "suggestion": "Connection pool recycled",
+    "citations": "INC-0017, INC-0025",
+    "similar_incidents": "the closest past incident is INC-0017 (catalog, latency_spike: hung connection), 0.98 similar",
+}
+
+
+def episode_payload(key, kind="trigger", action="investigate", source="model", previous=None, advice=None):
     ep = {
         "key": key, "service": "checkout", "status": "resolved" if kind == "resolve" else "open", "opened": T,
         "last_alert": T, "action": action, "source": source, "confidence": 97.5, "rules": "" if source == "model" else "p99_over_5s",
         "top_features": "latency p99 well above its usual level for a weekday 14:00 (z +8.1)", "model_version": "v1", "normal_windows": 0,
-        "resolved": T + pd.Timedelta("1h") if kind == "resolve" else None, "updated": T,
+        "resolved": T + pd.Timedelta("1h") if kind == "resolve" else None, "updated": T, **(advice or {}),
     }
     return {"id": 1, "event": kind, "episode": key, "payload": payload(Event(kind, ep, T, previous))}
 
@@ -68,6 +75,17 @@ def test_trigger_fires_with_labels_and_the_why(alertmanager):
     }
     assert alert["annotations"]["top_features"] == "latency p99 well above its usual level for a weekday 14:00 (z +8.1)"
     assert alert["annotations"]["confidence"] == "97.5" and alert["startsAt"].startswith("2026-09-21T00:00:00")
+    assert "suggestion" not in alert["annotations"]  # no advice, no empty annotation
+
+
+def test_a_page_with_advice_carries_the_step_and_its_citations(alertmanager):
+    am, hook = alertmanager
+    AlertmanagerSink([am.url], lease=pd.Timedelta("1h")).send(episode_payload("k-advice", advice=ADVICE))
+    assert wait_for(lambda: alerts_for(hook, "k-advice", "firing"))
+    notes = alerts_for(hook, "k-advice", "firing")[0]["annotations"]
+    assert notes["suggestion"] == "Connection pool recycled (as in INC-0017, INC-0025)"
+    assert notes["similar_incidents"] == ADVICE["similar_incidents"]
+    assert notes["summary"].endswith("; suggested step Connection pool recycled (as in INC-0017, INC-0025)")
 
 
 def test_refreshing_keeps_an_episode_firing_through_a_short_pause(alertmanager):

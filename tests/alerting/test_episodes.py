@@ -91,3 +91,69 @@ def test_payload_says_what_and_why():
     assert body["event"] == "trigger" and body["dedup_key"] == "aiops-workbench/checkout/20260921T000000Z"
     assert body["summary"] == "checkout: page_with_context (both); rules error_burst; model confidence 97; top features error rate well above its usual level for a weekday 00:00 (z +9.0)"
     assert body["resolved"] is None and body["model_version"] == "v1"
+
+
+# -- runbook advice --------------------------------------------------------------------------
+class Advice:
+    """An advisor that records when it was asked and answers from a list (the last answer repeats)."""
+
+    def __init__(self, *answers):
+        self.answers, self.asked = list(answers), []
+
+    def __call__(self, episode, end):
+        self.asked.append((episode["opened"], end))
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+TIP = {"suggestion": "Rolled back the deploy", "citations": "INC-0003, INC-0009", "similar_incidents": "the closest past incident is INC-0003 (...), 0.97 similar"}
+NONE_SIMILAR = {"suggestion": "", "citations": "", "similar_incidents": "no similar past incident: the closest is INC-0001 (...), 0.41 similar"}
+FAILED = {"suggestion": "", "citations": "", "similar_incidents": ""}
+
+
+def advise_walk(rows, advisor):
+    episode, events = None, []
+    for k, r in enumerate(rows):
+        episode, new, _ = advance(episode, "checkout", T0 + k * W, W, r, 3, "v1", None, advisor)
+        events += new
+    return events, episode
+
+
+def test_a_page_carries_the_advice_asked_for_when_it_opens():
+    advisor = Advice(TIP)
+    events, episode = advise_walk([NORMAL, row(rules="error_burst"), row(rules="error_burst"), row(rules="error_burst")], advisor)
+    # Asked once, as the episode opened (one window old): a steady episode is not asked again.
+    assert advisor.asked == [(T0 + W, T0 + 2 * W)]
+    assert {k: events[0].episode[k] for k in TIP} == TIP and {k: episode[k] for k in TIP} == TIP
+    body = payload(events[0])
+    assert body["suggestion"] == "Rolled back the deploy" and body["citations"] == "INC-0003, INC-0009"
+    assert body["summary"].endswith("; suggested step Rolled back the deploy (as in INC-0003, INC-0009)")
+
+
+def test_an_escalation_asks_again_and_failed_advice_keeps_what_the_page_said():
+    hot, confirmed = row(model=True, confidence=90.0), row(model=True, confidence=90.0, rules="p99_over_5s")
+    events, episode = advise_walk([hot, confirmed], Advice(TIP, FAILED))
+    assert [e.kind for e in events] == ["trigger", "update"]
+    assert {k: events[1].episode[k] for k in TIP} == TIP  # the second answer failed: the first stands
+    events, episode = advise_walk([hot, confirmed], Advice(TIP, NONE_SIMILAR))
+    # A fresh answer replaces all three fields: no stale step beside "no similar past incident".
+    assert {k: episode[k] for k in TIP} == NONE_SIMILAR and "suggested step" not in payload(events[1])["summary"]
+
+
+def test_without_an_advisor_or_with_an_old_row_the_advice_is_empty():
+    events, episode = advise_walk([row(rules="error_burst")], None)
+    assert (episode["suggestion"], episode["citations"], episode["similar_incidents"]) == ("", "", "")
+    old = {k: v for k, v in events[0].episode.items() if k not in TIP}  # a row saved before advice existed
+    body = payload(type(events[0])("update", old, events[0].window))
+    assert (body["suggestion"], body["citations"], body["similar_incidents"]) == ("", "", "")
+
+
+def test_without_a_model_a_rules_page_resolves_on_quiet_checked_windows_and_a_model_one_waits():
+    quiet = pd.Series({"model": False, "confidence": np.nan, "rules": "", "checked": True})
+    events, _, episode = walk([row(rules="error_burst"), quiet, quiet, quiet])
+    assert [e.kind for e in events] == ["trigger", "resolve"] and episode is None
+    # No samples at all (not checked): still unknown, nothing resolves.
+    events, _, episode = walk([row(rules="error_burst"), GAP, GAP, GAP])
+    assert [e.kind for e in events] == ["trigger"]
+    # An episode the model raised is not judged by the rules alone.
+    events, _, episode = walk([row(model=True, confidence=95.0), quiet, quiet, quiet])
+    assert [e.kind for e in events] == ["trigger"] and episode["normal_windows"] == 0

@@ -22,12 +22,12 @@ T = pd.Timestamp("2026-09-21T00:00Z")
 KEY = "R0UT1NGKEY0123456789abcdef012345"
 
 
-def row(key, kind="trigger", action="page", n=1):
+def row(key, kind="trigger", action="page", n=1, **advice):
     ep = {
         "key": key, "service": "checkout", "status": "resolved" if kind == "resolve" else "open", "opened": T,
         "last_alert": T, "action": action, "source": "rule", "confidence": None, "rules": "error_burst",
         "top_features": "", "model_version": "", "normal_windows": 0,
-        "resolved": T + pd.Timedelta("1h") if kind == "resolve" else None, "updated": T,
+        "resolved": T + pd.Timedelta("1h") if kind == "resolve" else None, "updated": T, **advice,
     }
     return {"id": n, "event": kind, "episode": key, "payload": payload(Event(kind, ep, T))}
 
@@ -48,6 +48,14 @@ def test_dedup_while_open_and_resolve(receiver):
     assert first["payload"]["custom_details"]["rules fired"] == "error_burst"
     sink.send(row("ep-1", "resolve"))
     assert receiver.open_incidents() == []
+
+
+def test_the_incident_details_carry_the_suggested_step_and_its_citations(receiver):
+    advice = {"suggestion": "Rolled back the deploy", "citations": "INC-0003, INC-0009", "similar_incidents": "the closest past incident is INC-0003, 0.97 similar"}
+    PagerDutySink(KEY, receiver.url).send(row("ep-advice", **advice))
+    details = receiver.incidents[0].events[0]["payload"]["custom_details"]
+    assert (details["suggested step"], details["cited incidents"], details["similar past incidents"]) == tuple(advice.values())
+    assert "suggested step Rolled back the deploy (as in INC-0003, INC-0009)" in receiver.incidents[0].events[0]["payload"]["summary"]
 
 
 def test_a_trigger_after_a_resolve_opens_a_new_incident_at_pagerduty(receiver):

@@ -98,3 +98,34 @@ def check_window_scores(state) -> None:
 
 def test_window_scores(state):
     check_window_scores(state)
+
+
+def test_an_episode_keeps_its_advice_and_one_made_without_it_has_none(state):
+    advice = {"suggestion": "Rolled back the deploy", "citations": "INC-0003", "similar_incidents": "the closest past incident is INC-0003"}
+    with state.transaction():
+        state.save_episode(episode("k1", **advice))
+        state.save_episode(episode("k2", service="payments"))  # no advice fields at all
+    rows = state.episodes().set_index("key")
+    assert rows.loc["k1", list(advice)].to_dict() == advice
+    assert rows.loc["k2", list(advice)].tolist() == ["", "", ""]
+
+
+def test_a_state_from_before_advice_is_upgraded_in_place_and_loses_nothing(tmp_path):
+    path = tmp_path / "state.sqlite"
+    with AlertState(path) as s, s.transaction():
+        s.save_episode(episode("k1"))
+        s.enqueue(["file"], "k1", "trigger", {"n": 1}, T)
+        s.set_scored("checkout", T)
+    # Make it the schema of an older release: the episodes table without the advice columns.
+    db = sqlite3.connect(path)
+    for column in ("suggestion", "citations", "similar_incidents"):
+        db.execute(f"ALTER TABLE episodes DROP COLUMN {column}")
+    db.commit()
+    db.close()
+    with AlertState(path) as s:
+        assert s.open_episode("checkout")["similar_incidents"] == "" and len(s.outbox()) == 1 and s.last_scored("checkout") == T
+        with s.transaction():
+            s.save_episode(episode("k1", suggestion="Restarted the pods", citations="INC-0001"))
+        assert s.open_episode("checkout")["suggestion"] == "Restarted the pods"
+    with AlertState(path) as s:  # opening an upgraded state again changes nothing
+        assert s.open_episode("checkout")["citations"] == "INC-0001"

@@ -73,6 +73,18 @@ def test_window_scores_behave_as_in_sqlite(state):
     check_window_scores(state)
 
 
+def test_a_state_from_before_advice_is_upgraded_and_keeps_its_rows(state, postgres):
+    with state.transaction():
+        state.save_episode(episode())
+    for column in ("suggestion", "citations", "similar_incidents"):
+        state._run(f"ALTER TABLE episodes DROP COLUMN {column}")  # an older release's schema
+    with PostgresAlertState(postgres.dsn) as again:  # opening adds what is missing
+        assert again.open_episode("checkout")["similar_incidents"] == ""
+        with again.transaction():
+            again.save_episode(episode(suggestion="Rolled back the deploy", citations="INC-0003"))
+        assert (again.open_episode("checkout")["suggestion"], again.open_episode("checkout")["citations"]) == ("Rolled back the deploy", "INC-0003")
+
+
 def test_an_unreachable_database_is_a_store_error():
     with pytest.raises(StoreError, match="cannot open the alert state in PostgreSQL"):
         PostgresAlertState("host=127.0.0.1 port=1 dbname=x connect_timeout=2")

@@ -19,6 +19,10 @@ def test_without_any_model_the_rules_alone_fill_the_report(tmp_path):
     table = live.table()
     assert len(table) == headline["episodes"] and (table["how unusual"] == "rule only").all()
     assert isinstance(table.index, pd.RangeIndex) and table["raised by"].eq("rules").all()
+    # Each page's runbook advice in words: a step with its incidents, "none: nothing similar before", or "—".
+    advice = table["suggested step (as in)"]
+    assert advice.map(lambda a: a in ("—", "none: nothing similar before") or (a.endswith(")") and "INC-" in a)).all()
+    assert (advice != "—").any(), "the sample's labelled incidents should advise at least one page"
     assert list(live.per_service()["service"]) == ["checkout", "payments"]
     assert not (config.root / "data" / "alerts").exists() and not (config.root / "models").exists()
     assert list(live.delivery().columns) == ["sink", "state", "events"]

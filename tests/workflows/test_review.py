@@ -4,16 +4,21 @@ sample projects: similar labelled incidents or an abstention, steps citing their
 from __future__ import annotations
 
 import json
+import shutil
 
+import pandas as pd
 import pytest
 from conftest import make_project
 
+from workbench.alerting.state import AlertState
 from workbench.cli import main
 from workbench.config import load_config
 from workbench.errors import DataError, ParameterError
 from workbench.labels.incidents import read_incidents
 from workbench.sources.sample import ensure_sample
+from workbench.workflows.advice import Advisor
 from workbench.workflows.review import review, review_if_any
+from workbench.workflows.score import score
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +94,55 @@ def test_a_first_incident_has_nothing_to_compare_with(tmp_path):
     assert result.retrieval.abstained and not result.steps
     assert result.retrieval.message == "no similar past incident: the history holds no other incident"
     assert result.as_dict()["threshold"] is None
+
+
+# -- a live episode --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def replayed(month, tmp_path_factory):
+    """A copy of the month project whose live loop replayed its last 18 days (rules only: no model)."""
+    root = tmp_path_factory.mktemp("replayed") / "p"
+    shutil.copytree(month[0].parent, root)
+    config = load_config(root / "workbench.yaml")
+    end = pd.Timestamp(config.source.sample.start, tz="UTC") + pd.Timedelta(days=28)
+    score(config, start=end - pd.Timedelta(days=18), end=end)
+
+    with AlertState(config.root / config.alerting.state) as state:
+        episodes = state.episodes()
+    assert len(episodes) >= 2
+    return config, episodes
+
+
+def test_an_episode_is_reviewed_against_the_incidents_before_it_as_its_page_was(replayed):
+    config, episodes = replayed
+    ends = read_incidents(config.path("incidents"), list(config.services)).set_index("id")["end"]
+    for episode in episodes.itertuples():
+        result = review(config, episode.key)
+        out = result.as_dict()
+        assert out["kind"] == "episode" and out["incident"]["id"] == episode.key and out["episode"]["action"] == episode.action
+        assert result.signature.start == episode.opened
+        assert all(ends[m.id] <= episode.opened for m in result.retrieval.nearest)
+    # What each page carried is what the advisor says for the episode at its first window.
+    advisor = Advisor(config)
+    for episode in episodes.to_dict("records"):
+        fields = advisor(episode, episode["opened"] + pd.Timedelta(config.window))
+        assert fields == {k: episode[k] for k in fields}, episode["key"]
+    assert episodes["similar_incidents"].ne("").any()
+
+
+def test_an_unknown_episode_or_a_project_without_alert_state_is_a_clear_error(month, replayed):
+    config, episodes = replayed
+    with pytest.raises(ParameterError, match=r"unknown episode 'aiops-workbench/checkout/20000101T000000Z'; the latest in the alert state: aiops-workbench/"):
+        review(config, "aiops-workbench/checkout/20000101T000000Z")
+    with pytest.raises(ParameterError, match="the live loop has no alert state yet"):
+        review(month[1], episodes["key"].iloc[0])
+
+
+def test_the_command_reviews_an_episode_by_its_key(replayed, capsys, monkeypatch):
+    config, episodes = replayed
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(config.root / "workbench.yaml"))
+    for name in ("WORKBENCH_LLM_BASE_URL", "WORKBENCH_LLM_MODEL", "WORKBENCH_LLM_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    key = episodes["key"].iloc[-1]
+    assert main(["review", key, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == "episode" and out["incident"]["id"] == key and out["episode"]["key"] == key

@@ -8,7 +8,8 @@ the most severe it has needed so far: an ``investigate`` that a rule later confi
 ``page_with_context`` (an ``update`` event), never a second episode.
 
 A window without a verdict (a scrape gap, or the model skipped) is neither alerting nor
-normal: it neither opens nor resolves an episode.
+normal: it neither opens nor resolves an episode. The exception: for an episode only rules
+raised, a window the rules checked and found quiet is normal, model or not.
 
 Pure logic: :func:`advance` takes the open episode (or ``None``) and one window's verdict
 and returns the new state and the events to send; the caller persists both together.
@@ -24,9 +25,12 @@ import pandas as pd
 from workbench.alerting.policy import action_for
 from workbench.contracts import AlertSource
 
-__all__ = ["Event", "advance", "dedup_key", "payload"]
+__all__ = ["ADVICE_FIELDS", "KEY_PREFIX", "Event", "advance", "dedup_key", "payload"]
 
-_KEY_PREFIX = "aiops-workbench"
+KEY_PREFIX = "aiops-workbench"
+#: An episode's runbook advice: the top suggested step, the incidents it came from (ids,
+#: comma-separated) and the similar past incidents in one line ("" when none was given).
+ADVICE_FIELDS = ("suggestion", "citations", "similar_incidents")
 #: PagerDuty's limit for a dedup_key.
 MAX_KEY = 255
 
@@ -34,8 +38,8 @@ MAX_KEY = 255
 def dedup_key(service: str, opened: pd.Timestamp) -> str:
     """The episode's stable key: ``aiops-workbench/<service>/<first window start, UTC>``, at most 255 characters."""
     stamp = pd.Timestamp(opened).tz_convert("UTC").strftime("%Y%m%dT%H%M%SZ")
-    room = MAX_KEY - len(_KEY_PREFIX) - len(stamp) - 2
-    return f"{_KEY_PREFIX}/{service[:room]}/{stamp}"
+    room = MAX_KEY - len(KEY_PREFIX) - len(stamp) - 2
+    return f"{KEY_PREFIX}/{service[:room]}/{stamp}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ def advance(
     resolve_after: int,
     model_version: str = "",
     explain: Callable[[pd.Timestamp], str] | None = None,
+    advise: Callable[[dict, pd.Timestamp], dict] | None = None,
 ) -> tuple[dict | None, list[Event], dict | None]:
     """Apply one window's verdict to the service's open episode.
 
@@ -69,12 +74,18 @@ def advance(
         The window's start and width; the window's end is when its verdict is known.
     verdict
         One row of :func:`~workbench.alerting.policy.window_verdicts` after persistence:
-        ``model`` (bool), ``confidence`` (0-100 or NaN: no model verdict), ``rules``.
+        ``model`` (bool), ``confidence`` (0-100 or NaN: no model verdict), ``rules``, and
+        optionally ``checked`` (the rules saw samples in the window: with no model verdict, a
+        quiet window still counts as normal for an episode only rules raised).
     resolve_after
         Normal windows in a row that resolve an open episode.
     explain
         Called with the window start when the model flags the episode's most abnormal
         window so far; returns the top features in words.
+    advise
+        Called with the episode and the window's end when the episode opens or escalates
+        (before its event is made); returns fields to merge: the top suggested step, its
+        citations and the similar past incidents (:data:`ADVICE_FIELDS`). Must not raise.
 
     Returns
     -------
@@ -87,6 +98,11 @@ def advance(
     model = bool(verdict.get("model", False))
     confidence = verdict.get("confidence")
     known = bool(rules) or (confidence is not None and not pd.isna(confidence))
+    if not known and episode is not None and episode["source"] == AlertSource.RULE:
+        # A rules-only episode is judged by the rules alone: a window they checked and found
+        # quiet counts as normal with no model (before the first training, or while it is
+        # down); otherwise such a page would never resolve.
+        known = bool(verdict.get("checked", False))
     if model or rules:
         if episode is None:
             action, source = action_for(bool(rules), model)
@@ -105,7 +121,10 @@ def advance(
                 "normal_windows": 0,
                 "resolved": None,
                 "updated": end,
+                **dict.fromkeys(ADVICE_FIELDS, ""),
             }
+            if advise is not None:
+                episode.update(advise(episode, end))
             return episode, [Event("trigger", dict(episode), window)], episode
         before = (episode["action"], episode["source"])
         had_rule = episode["source"] in (AlertSource.RULE, AlertSource.BOTH)
@@ -120,8 +139,15 @@ def advance(
                 episode["confidence"] = float(confidence)
                 episode["top_features"] = explain(window) if explain else episode["top_features"]
             episode["model_version"] = model_version or episode["model_version"]
-        events = [Event("update", dict(episode), window, before)] if (episode["action"], episode["source"]) != before else []
-        return episode, events, episode
+        if (episode["action"], episode["source"]) == before:
+            return episode, [], episode
+        if advise is not None:
+            # Escalated: advise again on everything seen so far (the span is longer now);
+            # advice that could not be given this time keeps what the page said before.
+            fresh = advise(episode, end)
+            if any(fresh.values()):
+                episode.update(fresh)
+        return episode, [Event("update", dict(episode), window, before)], episode
     if episode is None or not known:
         return episode, [], None
     episode = {**episode, "normal_windows": episode["normal_windows"] + 1, "updated": end}
@@ -145,6 +171,9 @@ def payload(event: Event) -> dict:
         parts.append(f"model confidence {ep['confidence']:.0f}")
     if ep["top_features"]:
         parts.append(f"top features {ep['top_features']}")
+    advice = {k: ep.get(k) or "" for k in ADVICE_FIELDS}  # rows saved before advice existed have none
+    if advice["suggestion"]:
+        parts.append(f"suggested step {advice['suggestion']} (as in {advice['citations']})")
     return {
         "event": event.kind,
         "dedup_key": ep["key"],
@@ -159,6 +188,7 @@ def payload(event: Event) -> dict:
         "rules": ep["rules"],
         "top_features": ep["top_features"],
         "model_version": ep["model_version"],
+        **advice,
         "summary": "; ".join(parts),
         "previous_action": event.previous[0] if event.previous else None,
         "previous_source": event.previous[1] if event.previous else None,

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench._util import exclusive_lock
+from workbench.alerting.episodes import ADVICE_FIELDS
 from workbench.errors import StoreError
 
 __all__ = ["AlertState", "EPISODE_FIELDS", "alert_state_exists", "open_alert_state"]
@@ -44,6 +45,8 @@ EPISODE_FIELDS = [
     "normal_windows",
     "resolved",
     "updated",
+    # The runbook advice the page carried.
+    *ADVICE_FIELDS,
 ]
 
 _SCHEMA = """
@@ -65,7 +68,10 @@ CREATE TABLE IF NOT EXISTS episodes (
     model_version TEXT NOT NULL DEFAULT '',
     normal_windows INTEGER NOT NULL DEFAULT 0,
     resolved TEXT,
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    suggestion TEXT NOT NULL DEFAULT '',
+    citations TEXT NOT NULL DEFAULT '',
+    similar_incidents TEXT NOT NULL DEFAULT ''
 );
 -- At most one open episode per service: the database refuses a second one.
 CREATE UNIQUE INDEX IF NOT EXISTS one_open_episode ON episodes (service) WHERE status = 'open';
@@ -97,6 +103,13 @@ CREATE TABLE IF NOT EXISTS window_scores (
     PRIMARY KEY (service, window_start, role)
 );
 """
+#: Columns added after a state file may have been created: (table, column, definition).
+#: Opening an older state adds them, so an upgrade needs no manual step and loses nothing.
+_ADDED_COLUMNS = [
+    ("episodes", "suggestion", "TEXT NOT NULL DEFAULT ''"),
+    ("episodes", "citations", "TEXT NOT NULL DEFAULT ''"),
+    ("episodes", "similar_incidents", "TEXT NOT NULL DEFAULT ''"),
+]
 
 
 def _iso(value) -> str | None:
@@ -142,9 +155,20 @@ class AlertState:
             # FULL: a committed cycle survives a power cut, not only a killed process.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._upgrade()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the alert state ({exc}); move the file aside to start afresh") from exc
         self._depth = 0
+
+    def _upgrade(self) -> None:
+        """Add the columns an older state file lacks (:data:`_ADDED_COLUMNS`), in one transaction."""
+        missing = []
+        for table, column, definition in _ADDED_COLUMNS:
+            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                missing.append(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        if missing:
+            self._db.executescript("BEGIN IMMEDIATE;" + ";".join(missing) + ";COMMIT;")
 
     # -- the backend: SQLite here, PostgreSQL in a subclass --------------------------------
     def _run(self, sql: str, args=()):
@@ -218,6 +242,8 @@ class AlertState:
     def save_episode(self, episode: dict) -> None:
         """Insert or replace an episode (all of :data:`EPISODE_FIELDS`)."""
         values = {k: episode.get(k) for k in EPISODE_FIELDS}
+        for key in ADVICE_FIELDS:
+            values[key] = values[key] or ""  # an episode made without advice has none
         for key in ("opened", "last_alert", "resolved", "updated"):
             values[key] = _iso(values[key])
         columns = ", ".join(EPISODE_FIELDS)

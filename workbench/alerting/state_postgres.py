@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from workbench.alerting.state import _SCHEMA, AlertState
+from workbench.alerting.state import _ADDED_COLUMNS, _SCHEMA, AlertState
 from workbench.errors import StoreError
 
 __all__ = ["PostgresAlertState"]
@@ -30,6 +30,8 @@ def _postgres_schema() -> list[str]:
         lines = [line for line in chunk.splitlines() if not line.strip().startswith("--")]
         if "".join(lines).strip():
             statements.append("\n".join(lines))
+    # A state created before a column existed gets it (a no-op on a new one).
+    statements += [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}" for table, column, definition in _ADDED_COLUMNS]
     return statements
 
 

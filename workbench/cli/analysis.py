@@ -181,7 +181,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     """Add this module's verbs to the ``workbench`` parser's subcommands."""
     review = sub.add_parser("review", help="after an incident: similar past incidents and the steps that resolved them")
-    review.add_argument("incident", nargs="?", help="incident id (default: the latest labelled)")
+    review.add_argument("incident", nargs="?", help="an incident id, or a live episode key from `workbench alerts` (default: the latest labelled incident)")
     add_json(review, "print the review as JSON")
     add_source(review)
     review.set_defaults(func=_cmd_review)

@@ -41,6 +41,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     for sink, reason in result.refresh_errors.items():
         print(f"warning: {sink} could not re-assert the open episodes: {reason}", file=sys.stderr)
     for c in result.services:
+        if c.advice:
+            # Not a failure: the page went out; it only lacks the runbook advice.
+            print(f"note: {c.service}: a page went without runbook advice ({c.advice.removeprefix('skipped: ')})", file=sys.stderr)
         if c.shadow.startswith("skipped"):
             print(f"warning: {c.service}: the challenger {c.challenger} could not shadow-score ({c.shadow}); "
                   "the champion's alerts are unaffected", file=sys.stderr)
@@ -76,6 +79,8 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     print(f"open episodes: {len(episodes)}")
     for ep in episodes.itertuples():
         print(f"  {ep.key}  {ep.action} ({ep.source}) since {ep.opened}  rules: {ep.rules or '-'}  confidence: {ep.confidence}")
+        if ep.suggestion:
+            print(f"    suggested step: {ep.suggestion} (as in {ep.citations})")
     print("outbox backlog: " + (", ".join(f"{k} {v}" for k, v in backlog.items()) or "empty"))
     print(f"dead letters: {len(dead)}")
     for row in dead.itertuples():

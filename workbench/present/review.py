@@ -37,6 +37,21 @@ def _lasted(review) -> str:
     return duration_words((review.signature.end - review.signature.start) / pd.Timedelta(minutes=1))
 
 
+#: A live episode's action, as the person paged would name it.
+_ACTION_WORDS = {"page": "page", "page_with_context": "page", "investigate": "investigation"}
+
+
+def _subject(review, cause: str) -> str:
+    """What is reviewed, in words: a labelled incident by its id and kind, an episode by what it raised."""
+    sig = review.signature
+    if review.episode is None:
+        return f"{sig.id} on {sig.service} ({_kind_words(cause)}, {_lasted(review)})"
+    ep = review.episode
+    state = "still open" if ep["status"] == "open" else "resolved"
+    what = _ACTION_WORDS.get(ep["action"], str(ep["action"]).replace("_", " "))
+    return f"the {what} on {sig.service} from {sig.start:%Y-%m-%d %H:%M} ({state}, {_lasted(review)} of alerts)"
+
+
 def review_headline(review, cause: str | None = None) -> dict:
     """The answer sentence and a few figures for ``review`` (``None``: nothing labelled yet).
 
@@ -46,7 +61,7 @@ def review_headline(review, cause: str | None = None) -> dict:
         return {ANSWER: NOTHING_YET, "labelled incidents": 0}
     cause = review.cause if cause is None else cause
     sig, found, steps = review.signature, review.retrieval, review.steps
-    what = f"{sig.id} on {sig.service} ({_kind_words(cause)}, {_lasted(review)})"
+    what = _subject(review, cause)
     if found.abstained or not found.matches:
         closest = found.nearest[0] if found.nearest else None
         near = f"the closest, {closest.id} on {closest.service}, is only {closest.similarity:.2f} similar" if closest else "the log holds no other incident"
@@ -55,7 +70,7 @@ def review_headline(review, cause: str | None = None) -> dict:
     else:
         best, others = found.matches[0], len(found.matches) - 1
         more = f" and {count(others, 'other')}" if others else ""
-        lead = f"{what} looks most like {best.id} on {best.service} ({best.similarity:.2f} similar){more}"
+        lead = f"{what[:1].upper()}{what[1:]} looks most like {best.id} on {best.service} ({best.similarity:.2f} similar){more}"
         if steps:
             top = steps[0]
             taken = f"{len(top.incidents)} of {len(found.matches)}"
@@ -67,7 +82,7 @@ def review_headline(review, cause: str | None = None) -> dict:
             answer = f"{lead}; their resolutions name no step."
     return {
         ANSWER: answer,
-        "incident": sig.id,
+        "episode" if review.episode else "incident": sig.id,
         "service": sig.service,
         "started": f"{sig.start:%Y-%m-%d %H:%M}",
         "lasted": _lasted(review),

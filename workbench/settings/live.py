@@ -47,6 +47,9 @@ class AlertingSettings(Strict):
     #: Deliver a trigger whose episode already resolved before the sink could take it?
     #: Default no: a problem that came and went during a sink outage is recorded, not paged late.
     late_pages: bool = False
+    #: Annotate a page with the step that resolved the most similar past labelled incidents,
+    #: citing them (or "no similar past incident"); computed when an episode opens or escalates.
+    suggest: bool = True
     #: Delivery attempts before a retryable failure goes to the dead letters.
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 12
     #: First retry delay in seconds; doubles per attempt, with full jitter, up to ``max_backoff``.

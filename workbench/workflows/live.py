@@ -100,6 +100,13 @@ def _model_words(services) -> str:
     return "; ".join(parts) or "every service's model"
 
 
+def _advice_words(episode: dict) -> str:
+    """The step an episode's page suggested and its citations, or why there was none."""
+    if episode.get("suggestion"):
+        return f"{episode['suggestion']} ({episode['citations']})"
+    return "none: nothing similar before" if str(episode.get("similar_incidents") or "").startswith("no similar") else "—"
+
+
 @dataclass
 class LiveReplay:
     """The loop's run over ``[start, end)``: its result, the episodes, the outbox and the events sent."""
@@ -176,7 +183,8 @@ class LiveReplay:
         return to_windows(samples, self.config.window, self.config.max_fill)
 
     def table(self) -> pd.DataFrame:
-        """Every episode in words: when, what it asked, who raised it, how unusual, the rules and top features.
+        """Every episode in words: when, what it asked, who raised it, how unusual, the rules, top
+        features, and the step its page suggested with the incidents it came from.
 
         "how unusual" is the model's confidence as :func:`~workbench.present.words.rarity`
         ("once in 22 normal weeks"); an episode without a model verdict says "rule only".
@@ -193,6 +201,7 @@ class LiveReplay:
                 "how unusual": [rarity(c) if pd.notna(c) else "rule only" for c in confidence],
                 "rules": [r if isinstance(r, str) and r else "—" for r in ep["rules"]],
                 "top features": [f if isinstance(f, str) and f else "—" for f in ep["top_features"]],
+                "suggested step (as in)": [_advice_words(r) for r in ep.to_dict("records")],
             }
         ).reset_index(drop=True)
 

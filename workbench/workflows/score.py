@@ -12,7 +12,9 @@ up; a rerun is a no-op), from the configured source:
 2. the critical rules fire on the raw samples;
 3. the hybrid policy and persistence turn both into per-window verdicts, and each verdict
    advances the service's episode (:mod:`workbench.alerting.episodes`), with SHAP's top
-   three features for a model alert;
+   three features for a model alert and, when an episode opens or escalates, the step that
+   resolved the most similar past labelled incidents, citing them
+   (:mod:`workbench.workflows.advice`; ``alerting.suggest``);
 4. each window's episode change, its events and the "scored up to here" mark are written in
    one transaction (:mod:`workbench.alerting.state`), then the outbox is drained into the
    sinks (:mod:`workbench.alerting.delivery`).
@@ -49,6 +51,7 @@ from workbench.labels.incidents import read_events
 from workbench.lifecycle.aliases import CHALLENGER, aliases, load_alias, load_champion
 from workbench.lifecycle.training import model_matrix, score_windows
 from workbench.sources import load_service
+from workbench.workflows.advice import Advisor
 
 __all__ = ["CycleResult", "ScoreResult", "score"]
 
@@ -78,6 +81,8 @@ class CycleResult:
     updated: int = 0
     resolved: int = 0
     events: int = 0
+    #: Why an episode's page went without runbook advice this run ("" = none was missing).
+    advice: str = ""
 
     @property
     def degraded(self) -> bool:
@@ -165,9 +170,10 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     if model is None:
         verdicts["confidence"] = float("nan")  # no model verdict: those windows are unknown, not normal
     verdicts = verdicts.reindex(targets)  # a window with no samples at all has no verdict
+    verdicts["checked"] = verdicts["rules"].notna()  # the rules saw samples in it
     verdicts["rules"] = verdicts["rules"].fillna("")
     verdicts["model"] = verdicts["model"].astype("boolean").fillna(False).astype(bool)
-    rows = verdicts[["model", "confidence", "rules"]].to_dict("index")
+    rows = verdicts[["model", "confidence", "rules", "checked"]].to_dict("index")
     explainer: dict = {}
 
     def explain(window: pd.Timestamp) -> str:
@@ -176,6 +182,14 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
         if "e" not in explainer:
             explainer["e"] = Explainer(model.detector, list(X.columns))
         return format_top(explainer["e"].top(X, 3)[0], when=window)
+
+    advisor = shared["advisor"]
+
+    def advise(episode: dict, end: pd.Timestamp) -> dict:
+        fields = advisor(episode, end)
+        if advisor.problem:
+            result.advice = f"skipped: {advisor.problem}"
+        return fields
 
     episode = state.open_episode(service)
     names = list(sinks)
@@ -194,7 +208,7 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     for window in targets:
         episode, events, changed = advance(
             episode, service, window, width, rows[window], config.alerting.resolve_after,
-            result.model_version, explain if model is not None else None,
+            result.model_version, explain if model is not None else None, advise if advisor is not None else None,
         )
         unstored.append(window)
         if changed is None:
@@ -295,7 +309,12 @@ def score(
     result = ScoreResult(at=str(hi if replay else now), dry_run=dry_run)
     sinks = open_sinks(config)
     # Read and built once per run, not once per service.
-    shared = {"events": read_events(config.path("events")), "rules": RuleSet.from_config(config.rules.critical).fit()}
+    shared = {
+        "events": read_events(config.path("events")),
+        "rules": RuleSet.from_config(config.rules.critical).fit(),
+        # Lazy: reads nothing until an episode needs advice.
+        "advisor": Advisor(config, source) if config.alerting.suggest else None,
+    }
     width = pd.Timedelta(config.window)
     with open_alert_state(config) as state, state.run_lock():
         # One run at a time: a second (an overlapping cron run) waits, then finds its windows scored.

@@ -3,7 +3,9 @@
 Each episode is one alert whose labels are ``alertname``, ``service``, ``episode`` (the
 dedup key), ``severity`` (``critical`` for a page, ``warning`` for an investigation),
 ``action`` and ``source``; its annotations carry a one-line summary, the confidence, the
-rules, the SHAP top three in words, the model version and a link. ``startsAt`` is the
+rules, the SHAP top three in words, the model version, a link, and the runbook advice: the
+suggested step with the incidents it came from (``suggestion``) and the similar past
+incidents in one line (``similar_incidents``). ``startsAt`` is the
 episode's start.
 
 Alertmanager resolves an alert by itself once its ``endsAt`` passes, so a firing episode is
@@ -85,6 +87,8 @@ class AlertmanagerSink:
             "rules": p["rules"],
             "top_features": p["top_features"],
             "model_version": p["model_version"],
+            "suggestion": f"{p['suggestion']} (as in {p['citations']})" if p.get("suggestion") else "",
+            "similar_incidents": p.get("similar_incidents", ""),
         }
         if self.link:
             annotations["link"] = self.link.format(service=p["service"], key=p["dedup_key"])

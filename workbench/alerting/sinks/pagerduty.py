@@ -7,7 +7,8 @@ which is why the outbox never sends a trigger for a resolved episode.
 
 * severity: ``critical`` for a page, ``warning`` for an investigation;
 * ``custom_details``: the confidence, the rules that fired, the top features, the model
-  version, the action and source;
+  version, the action and source, and the runbook advice (the suggested step, the incidents
+  it cites, the similar past incidents);
 * a client-side rate limit per routing key (``rate`` events per ``per`` seconds, 100 a
   minute by default, under PagerDuty's documented ~120): the sink waits for a free slot
   rather than earning a 429;
@@ -114,6 +115,9 @@ class PagerDutySink:
                     "model version": p["model_version"],
                     "action": p["action"],
                     "source": p["source"],
+                    "suggested step": p.get("suggestion", ""),
+                    "cited incidents": p.get("citations", ""),
+                    "similar past incidents": p.get("similar_incidents", ""),
                 },
             },
         }
