@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_live.py
 	$(BIN)/python benchmarks/bench_runbooks.py
 	$(BIN)/python benchmarks/bench_business.py
+	$(BIN)/python benchmarks/bench_calibration.py
 
 ## Re-pin after a deliberate upgrade: fresh venv from pyproject ranges, then freeze
 constraints:
