@@ -23,7 +23,9 @@ signature (:mod:`workbench.runbooks.signature`). Then:
    the incidents that **ended before it started** (the span block left out); the share where
    the suggested step comes from an incident of its own kind, where it comes from another
    kind (a wrong suggestion), and where it abstains. Incidents with no earlier incident of
-   their kind are counted apart: for them abstaining is the right answer. (Comparing the
+   their kind are counted apart: for them abstaining is the right answer. The slot baselines
+   are fitted once on the whole sample (normal windows only), as in steps 1-2; the live loop
+   fits them on the data up to its clock. (Comparing the
    episode with the past incidents' own first minutes instead of their whole span was tried
    on seeds 11, 13 and 17: 3 more right of 83 at either age, fewer right abstentions; not kept.)
 
@@ -196,8 +198,8 @@ def section(seed: int, calibration: str, loo: dict, loko: pd.DataFrame, seconds:
     for minutes, t in live.items():
         seen, novel = t["seen"], t["novel"]
         lines.append(
-            f"| {minutes} minutes | **{t['right'] / seen:.0%}** ({t['right']} of {seen}) | {t['wrong'] / seen:.0%} ({t['wrong']}) "
-            f"| {t['abstained'] / seen:.0%} ({t['abstained']}) | {t['novel_abstained'] / max(novel, 1):.0%} ({t['novel_abstained']} of {novel}) |"
+            f"| {minutes} minutes | **{t['right'] / max(seen, 1):.0%}** ({t['right']} of {seen}) | {t['wrong'] / max(seen, 1):.0%} ({t['wrong']}) "
+            f"| {t['abstained'] / max(seen, 1):.0%} ({t['abstained']}) | {t['novel_abstained'] / max(novel, 1):.0%} ({t['novel_abstained']} of {novel}) |"
         )
     return lines + [END]
 

@@ -129,3 +129,31 @@ def test_a_state_from_before_advice_is_upgraded_in_place_and_loses_nothing(tmp_p
         assert s.open_episode("checkout")["suggestion"] == "Restarted the pods"
     with AlertState(path) as s:  # opening an upgraded state again changes nothing
         assert s.open_episode("checkout")["citations"] == "INC-0001"
+
+
+def test_two_processes_upgrading_at_once_both_open_and_nothing_is_lost(tmp_path):
+    """The second opener decided "missing" before the first committed its upgrade: it must
+    look again under the write lock, not fail (and never tell anyone to discard the state)."""
+    path = tmp_path / "state.sqlite"
+    with AlertState(path) as s, s.transaction():
+        s.save_episode(episode("k1"))
+    db = sqlite3.connect(path)
+    for column in ("suggestion", "citations", "similar_incidents"):
+        db.execute(f"ALTER TABLE episodes DROP COLUMN {column}")
+    db.commit()
+    db.close()
+
+    class Racing(AlertState):
+        calls = 0
+
+        def _missing_columns(self):
+            missing = super()._missing_columns()
+            Racing.calls += 1
+            if Racing.calls == 1:  # the other process upgrades right after this one looked
+                with AlertState(path):
+                    pass
+            return missing
+
+    with Racing(path) as s:
+        assert s.open_episode("checkout")["key"] == "k1" and s.open_episode("checkout")["suggestion"] == ""
+    assert Racing.calls == 2

@@ -85,6 +85,29 @@ def test_a_state_from_before_advice_is_upgraded_and_keeps_its_rows(state, postgr
         assert (again.open_episode("checkout")["suggestion"], again.open_episode("checkout")["citations"]) == ("Rolled back the deploy", "INC-0003")
 
 
+def test_hosts_opening_the_state_at_once_never_deadlock(state, postgres):
+    import threading
+
+    errors = []
+
+    def open_once(barrier):
+        barrier.wait()
+        try:
+            with PostgresAlertState(postgres.dsn):
+                pass
+        except StoreError as exc:
+            errors.append(str(exc))
+
+    for _ in range(10):
+        barrier = threading.Barrier(3)
+        threads = [threading.Thread(target=open_once, args=(barrier,)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+
+
 def test_an_unreachable_database_is_a_store_error():
     with pytest.raises(StoreError, match="cannot open the alert state in PostgreSQL"):
         PostgresAlertState("host=127.0.0.1 port=1 dbname=x connect_timeout=2")

@@ -657,3 +657,25 @@ def test_a_damaged_challenger_costs_its_evidence_only(config, clean_week, capsys
     assert f"challenger {version} shadow skipped" in out and "could not shadow-score" in err and "checksum" in err
     assert_same_as_clean(config, clean_week)
     assert set(stored_scores(config)["role"]) == {"champion"}
+
+
+def test_without_a_model_a_scrape_gap_does_not_resolve_a_rules_page(tmp_path):
+    """Rules-only (nothing trained): quiet windows with samples resolve a rules page, but the
+    empty windows of a gap inside it do not, in a replay as in the live loop."""
+    metrics_path = tmp_path / "m.parquet"
+    config = load_config(make_project(tmp_path / "p", days=28, services=SERVICES,
+                                      source={"kind": "files", "sample": {"days": 28}, "files": {"path": str(metrics_path)}}))
+    metrics = generate(config.source.sample, SERVICES).metrics
+    metrics = metrics[metrics["service"] == "checkout"]
+    metrics.to_parquet(metrics_path)
+    score(config, ["checkout"], start="2026-09-08", end="2026-09-16")
+    eps = episodes(config)
+    assert len(eps) >= 1 and eps["resolved"].notna().all(), f"rules-only pages resolve on quiet windows:\n{eps}"
+    first = eps.iloc[0]
+    # Now the same data with a 3-hour gap right after that page's first window.
+    gap = (first["opened"] + pd.Timedelta(config.window), first["opened"] + pd.Timedelta("3h15min"))
+    metrics[~((metrics["timestamp"] >= gap[0]) & (metrics["timestamp"] < gap[1]))].to_parquet(metrics_path)
+    state_path(config).unlink()
+    score(config, ["checkout"], start="2026-09-08", end="2026-09-16")
+    again = episodes(config).set_index("key").loc[first["key"]]
+    assert pd.isna(again["resolved"]) or again["resolved"] > gap[1], f"the gap's empty windows resolved the page at {again['resolved']}"

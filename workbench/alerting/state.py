@@ -160,15 +160,27 @@ class AlertState:
             raise StoreError(f"{self.path}: cannot open the alert state ({exc}); move the file aside to start afresh") from exc
         self._depth = 0
 
-    def _upgrade(self) -> None:
-        """Add the columns an older state file lacks (:data:`_ADDED_COLUMNS`), in one transaction."""
+    def _missing_columns(self) -> list[str]:
         missing = []
         for table, column, definition in _ADDED_COLUMNS:
             present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
             if column not in present:
                 missing.append(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        if missing:
-            self._db.executescript("BEGIN IMMEDIATE;" + ";".join(missing) + ";COMMIT;")
+        return missing
+
+    def _upgrade(self) -> None:
+        """Add the columns an older state file lacks (:data:`_ADDED_COLUMNS`), in one transaction."""
+        if not self._missing_columns():
+            return
+        # Decided again under the write lock: another process may have upgraded meanwhile.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in self._missing_columns():
+                self._db.execute(statement)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     # -- the backend: SQLite here, PostgreSQL in a subclass --------------------------------
     def _run(self, sql: str, args=()):

@@ -19,6 +19,8 @@ __all__ = ["PostgresAlertState"]
 SCHEMA = "workbench_alerts"
 #: The advisory lock's key: any constant, the same on every host ("wbalerts" in ASCII).
 _LOCK_KEY = 0x7762616C65727473
+#: The schema transaction's lock ("wbschema").
+_SCHEMA_LOCK_KEY = 0x7762736368656D61
 
 
 def _postgres_schema() -> list[str]:
@@ -30,8 +32,6 @@ def _postgres_schema() -> list[str]:
         lines = [line for line in chunk.splitlines() if not line.strip().startswith("--")]
         if "".join(lines).strip():
             statements.append("\n".join(lines))
-    # A state created before a column existed gets it (a no-op on a new one).
-    statements += [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}" for table, column, definition in _ADDED_COLUMNS]
     return statements
 
 
@@ -49,13 +49,28 @@ class PostgresAlertState(AlertState):
             self._db.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             self._db.execute(f"SET search_path TO {SCHEMA}")
             with self._db.transaction():
+                # Hosts opening at once take turns: two schema transactions would otherwise
+                # deadlock on the episodes table's locks.
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
                 for statement in _postgres_schema():
                     self._db.execute(statement)
+                self._add_missing_columns()
         except psycopg.Error as exc:
             raise StoreError(f"cannot open the alert state in PostgreSQL: {str(exc).strip()}") from exc
 
     def __repr__(self) -> str:
         return f"PostgresAlertState(schema={SCHEMA!r})"
+
+    def _add_missing_columns(self) -> None:
+        """Add the columns a state created by an older release lacks (only those: an ALTER
+        locks the table even when it changes nothing)."""
+        rows = self._db.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s", (SCHEMA,)
+        ).fetchall()
+        present = {(r["table_name"], r["column_name"]) for r in rows}
+        for table, column, definition in _ADDED_COLUMNS:
+            if (table, column) not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}")
 
     def _run(self, sql: str, args=()):
         return self._db.execute(sql.replace("?", "%s"), args)

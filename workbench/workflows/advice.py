@@ -14,7 +14,10 @@ service's baseline fitted on its normal windows), with two differences:
   far, and a page at its first window would otherwise look like every 15-minute incident.
 
 Built once per run and lazy: nothing is read until an episode needs advice, then each
-service's metrics once. Advice is a courtesy to the person paged, never a condition of the
+service's metrics once, up to the run's clock (``until``), with the incidents labelled by then;
+a read that failed is not retried in the same run. (Within a replay the baselines are fitted
+on windows up to the replay's end, so they see a little after an early episode; the history
+of incidents it is compared with never does.) Advice is a courtesy to the person paged, never a condition of the
 page: any failure leaves the advice empty and :attr:`Advisor.problem` says why.
 """
 
@@ -69,10 +72,14 @@ class Advice:
         return dict(zip(ADVICE_FIELDS, (self.suggestion, self.citations, self.similar_incidents), strict=True))
 
 
-def service_deviation(config: Config, service: str, incidents: pd.DataFrame, events: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
-    """``service``'s robust z per window and metric over the source's data, against a
-    baseline fitted on its normal windows (its labelled incidents and planned events left out)."""
-    windows = to_windows(load_service(config, service, source=source), config.window, config.max_fill)
+def service_deviation(
+    config: Config, service: str, incidents: pd.DataFrame, events: pd.DataFrame, source: str | None = None, until: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """``service``'s robust z per window and metric over the source's data (up to ``until``
+    when given), against a baseline fitted on its normal windows (its labelled incidents and
+    planned events left out)."""
+    samples = load_service(config, service, source=source, end=until) if until is not None else load_service(config, service, source=source)
+    windows = to_windows(samples, config.window, config.max_fill)
     mine = events[events["service"].isin([service, "*"])]
     base = fit_baseline(windows, incidents[incidents["service"] == service], mine, margin=config.model.incident_margin)
     return deviations(base, windows, mine)
@@ -87,11 +94,15 @@ class Advisor:
         The project: its incident log, events calendar and metric source.
     source
         A registered source name; ``None``: the configured one.
+    until
+        The run's clock: metrics and labelled incidents after it are not read (a replay of
+        past weeks sees what a live run at its end would have). ``None``: everything.
     """
 
-    def __init__(self, config: Config, source: str | None = None) -> None:
+    def __init__(self, config: Config, source: str | None = None, until=None) -> None:
         self.config = config
         self.source = source
+        self.until = None if until is None else pd.Timestamp(until)
         #: Why the last advice could not be given ("" when it was).
         self.problem = ""
         self._incidents: pd.DataFrame | None = None
@@ -99,17 +110,32 @@ class Advisor:
         self._deviation: dict[str, pd.DataFrame] = {}
         self._table: pd.DataFrame | None = None
         self._indexes: dict[tuple[str, ...], SimilarIncidents] = {}
+        #: What could not be read, per service: not tried again in this run.
+        self._failed: dict[str, Exception] = {}
 
     def _load(self) -> None:
         if self._incidents is None:
-            self._incidents = read_incidents(self.config.path("incidents"), list(self.config.services))
+            incidents = read_incidents(self.config.path("incidents"), list(self.config.services))
+            self._incidents = incidents if self.until is None else incidents[incidents["end"] <= self.until]
             self._events = read_events(self.config.path("events"))
 
-    def deviation(self, service: str) -> pd.DataFrame:
-        """``service``'s deviations (:func:`service_deviation`), read once per run."""
+    def events(self) -> pd.DataFrame:
+        """The events calendar, read once per run."""
         self._load()
+        return self._events
+
+    def deviation(self, service: str) -> pd.DataFrame:
+        """``service``'s deviations (:func:`service_deviation`), read once per run; a read that
+        failed is not retried in the same run (the next page must not wait for it again)."""
+        self._load()
+        if service in self._failed:
+            raise self._failed[service]
         if service not in self._deviation:
-            self._deviation[service] = service_deviation(self.config, service, self._incidents, self._events, self.source)
+            try:
+                self._deviation[service] = service_deviation(self.config, service, self._incidents, self._events, self.source, self.until)
+            except Exception as exc:
+                self._failed[service] = exc
+                raise
         return self._deviation[service]
 
     def history(self) -> pd.DataFrame:

@@ -147,7 +147,7 @@ def review_episode(config: Config, key: str, source: str | None = None, llm: LLM
         if "no labelled incident ended before" not in str(exc):
             raise
         # Nothing labelled before it: an answer, as for a team's first incident.
-        sig = signature(advisor.deviation(episode["service"]), episode["service"], episode["opened"], end, id=key)
+        sig = signature(advisor.deviation(episode["service"]), episode["service"], episode["opened"], end, events=advisor.events(), id=key)
         retrieval = Retrieval(key, episode["service"], (), (), math.inf, True, f"no similar past incident: {exc}")
         return Review(sig, retrieval, [], word(sig, retrieval, [], None), {"reason": str(exc)}, "", episode)
     steps = suggest_steps(retrieval)

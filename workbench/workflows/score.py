@@ -170,7 +170,8 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     if model is None:
         verdicts["confidence"] = float("nan")  # no model verdict: those windows are unknown, not normal
     verdicts = verdicts.reindex(targets)  # a window with no samples at all has no verdict
-    verdicts["checked"] = verdicts["rules"].notna()  # the rules saw samples in it
+    # The rules saw samples in it (a gap window between samples is in the index, all NaN).
+    verdicts["checked"] = windows.reindex(targets).notna().any(axis=1)
     verdicts["rules"] = verdicts["rules"].fillna("")
     verdicts["model"] = verdicts["model"].astype("boolean").fillna(False).astype(bool)
     rows = verdicts[["model", "confidence", "rules", "checked"]].to_dict("index")
@@ -313,7 +314,7 @@ def score(
         "events": read_events(config.path("events")),
         "rules": RuleSet.from_config(config.rules.critical).fit(),
         # Lazy: reads nothing until an episode needs advice.
-        "advisor": Advisor(config, source) if config.alerting.suggest else None,
+        "advisor": Advisor(config, source, until=hi if replay else now) if config.alerting.suggest else None,
     }
     width = pd.Timedelta(config.window)
     with open_alert_state(config) as state, state.run_lock():
