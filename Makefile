@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_runbooks.py
 	$(BIN)/python benchmarks/bench_business.py
 	$(BIN)/python benchmarks/bench_calibration.py
+	$(BIN)/python benchmarks/bench_seeds.py
 
 ## Re-pin after a deliberate upgrade: fresh venv from pyproject ranges, then freeze
 constraints:

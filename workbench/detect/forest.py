@@ -13,10 +13,11 @@ default) contains no window as abnormal as this one, where the per-window tail
 probability comes from the training scores (see :class:`TailCalibrator`). So a
 confidence of 75 means a normal week of this service shows a window this unusual
 one time in four; 99 means one week in a hundred. Measured (``benchmarks/bench_calibration.py``,
-RESULTS.md; 40 training months of 3,000 rows each): at 75, the mean alarm rate is 1.1-1.4
-times the promise on Gaussian, Laplace and Student-t data and 2.1 times on log-normal data,
-and one training month differs from the next by 0.3x to 4x, because the alarm sits at a
-per-window tail probability of 4e-4, extrapolated from a few hundred tail scores.
+RESULTS.md; 40 training months of 3,000 rows each, 200 trees): at 75, the mean alarm rate is
+1.1-1.4 times the promise on Gaussian, Laplace and Student-t data and 2.2 times on log-normal
+data, and one training month differs from the next by about 0.4x to 3.7x (10th to 90th
+percentile), because the alarm sits at a per-window tail probability of 4e-4, extrapolated
+from a few hundred tail scores.
 A very normal window has a
 confidence near 0, unlike ``abs(decision_function) * 100``. ``offset_`` is the
 score at which the confidence reaches ``alarm_confidence``, so ``predict`` and the
