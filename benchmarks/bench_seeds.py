@@ -58,10 +58,7 @@ def table_lines(results) -> list[str]:
             f"| {row[0]} | {_num(row[1], 0)} | {_num(row[2])} | {_num(row[3])} | {_pct(row[4])} | **{_pct(row[5])}** | {_num(row[6], 0)} | {_num(row[7], 0)} |"
         )
     lines += ["", "The hybrid's false alarms by likely cause, and its misses by kind:", "", "| seed | false alarms by cause | missed by kind |", "| --- | --- | --- |"]
-    for r in results:
-        causes = ", ".join(f"{k} {v}" for k, v in r.false_alarms.items() if v) or "none"
-        missed = ", ".join(f"{k} {v}" for k, v in r.missed.items()) or "none"
-        lines.append(f"| {r.seed} | {causes} | {missed} |")
+    lines += [f"| {r.seed} | {r.causes_words()} | {r.missed_words()} |" for r in results]
     return lines
 
 

@@ -61,9 +61,7 @@ def _evaluate_seeds(config, args: argparse.Namespace) -> int:
         table[column] = table[column].map(lambda v: f"{v:.0%}" if v == v else "-")
     print(plain_table(table).to_string(index=False))
     for r in results:
-        causes = ", ".join(f"{k} {v}" for k, v in r.false_alarms.items() if v) or "none"
-        missed = ", ".join(f"{k} {v}" for k, v in r.missed.items()) or "none"
-        print(f"seed {r.seed}: hybrid false alarms by likely cause: {causes}; missed by kind: {missed}")
+        print(f"seed {r.seed}: hybrid false alarms by likely cause: {r.causes_words()}; missed by kind: {r.missed_words()}")
     return 0
 
 

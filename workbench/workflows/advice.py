@@ -138,6 +138,11 @@ class Advisor:
                 raise
         return self._deviation[service]
 
+    def deviations(self) -> dict[str, pd.DataFrame]:
+        """The deviations read so far, per service (every service with a labelled incident once
+        :meth:`history` has been built)."""
+        return dict(self._deviation)
+
     def history(self) -> pd.DataFrame:
         """Every labelled incident's signature (a signature table), built once per run."""
         self._load()

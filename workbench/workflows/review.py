@@ -24,17 +24,16 @@ from workbench.alerting.state import alert_state_exists, open_alert_state
 from workbench.config import Config
 from workbench.errors import DataError, ParameterError
 from workbench.features.windows import to_windows
-from workbench.labels.incidents import read_events, read_incidents
+from workbench.labels.incidents import read_incidents
 from workbench.runbooks.llm import LLMSettings, Wording, word
 from workbench.runbooks.signature import (
     Signature,
     signature,
-    signature_table,
 )
 from workbench.runbooks.similar import Retrieval, SimilarIncidents
 from workbench.runbooks.suggest import Step, suggest_steps
 from workbench.sources import load_service
-from workbench.workflows.advice import Advisor, service_deviation
+from workbench.workflows.advice import Advisor
 
 __all__ = ["Review", "history_signatures", "incident_windows", "review", "review_episode", "review_if_any"]
 
@@ -78,10 +77,9 @@ class Review:
 def history_signatures(config: Config, source: str | None = None):
     """Every labelled incident's signature (a frame indexed by id), the per-service deviations
     they were read from, and the events calendar."""
-    incidents = read_incidents(config.path("incidents"), list(config.services))
-    events = read_events(config.path("events"))
-    deviation = {service: service_deviation(config, service, incidents, events, source) for service in sorted(set(incidents["service"]))}
-    return signature_table(incidents, deviation, events), deviation, events
+    advisor = Advisor(config, source)
+    table = advisor.history()
+    return table, advisor.deviations(), advisor.events()
 
 
 def review(config: Config, incident_id: str | None = None, source: str | None = None, llm: LLMSettings | None = None) -> Review:

@@ -35,6 +35,14 @@ class SeedResult:
     false_alarms: dict[str, int]
     missed: dict[str, int]
 
+    def causes_words(self) -> str:
+        """The hybrid's false alarms by cause, in words ("lasting shift 3, other 4"; "none")."""
+        return ", ".join(f"{k} {v}" for k, v in self.false_alarms.items() if v) or "none"
+
+    def missed_words(self) -> str:
+        """The hybrid's misses by kind, in words ("traffic_drop 1"; "none")."""
+        return ", ".join(f"{k} {v}" for k, v in self.missed.items()) or "none"
+
     def as_dict(self) -> dict:
         keep = ("alerts_per_week", "volume_change", "fp_share", "false_alerts", "missed_incidents", "incidents", "ttd_median_minutes")
         return {
