@@ -1,6 +1,7 @@
 """Alarm post-processing after the per-window verdicts (Merlion's separate stage):
 
-* persistence: the model must flag ``min_windows`` windows in a row;
+* persistence: the model must flag ``min_windows`` windows in a row, unless one window
+  is confident enough alone (``alone_confidence``);
 * grouping: flagged windows no more than ``group_gap`` apart form one alert;
 * suppression: an alert starting within ``suppress`` of the previous one on the same
   service extends it instead of paging again.
@@ -18,39 +19,55 @@ from workbench.settings import RoutingSettings
 __all__ = ["causal_persistence", "group_alerts", "require_persistence"]
 
 
-def require_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFrame:
+def _alone(verdicts: pd.DataFrame, alone_confidence: float | None) -> pd.Series:
+    """Flagged windows whose confidence is at or above ``alone_confidence`` (none if it is None)."""
+    if alone_confidence is None:
+        return pd.Series(False, index=verdicts.index)
+    return verdicts["model"].astype(bool) & (verdicts["confidence"].fillna(0.0) >= alone_confidence)
+
+
+def require_persistence(verdicts: pd.DataFrame, min_windows: int, alone_confidence: float | None = None) -> pd.DataFrame:
     """Keep model flags only in runs of at least ``min_windows`` consecutive flagged windows.
 
     Merlion's "minimum alarms" stage: a one-window blip that heals by itself is not
     worth an investigation. A rule needs no persistence (its ``for`` asked for it).
     A kept run is known only when its ``min_windows``-th window closes (``seen_at``).
+
+    A window whose confidence is at or above ``alone_confidence`` is kept however short
+    its run, and known when it closes: waiting for a second window buys little
+    certainty when one normal week in 10,000 shows a window this unusual, and costs a
+    window of time to detect. None waits for ``min_windows`` always.
     """
     if min_windows <= 1:
         return verdicts
     out = verdicts.copy()
     model = out["model"].astype(bool)
+    alone = _alone(out, alone_confidence)
     run_id, length = run_lengths(model)
-    out["model"] = model & (length >= min_windows)
+    out["model"] = model & ((length >= min_windows) | alone)
     width = out["window_end"] - out.index.to_series()
     run_start = out.index.to_series().groupby(run_id).transform("first")
-    out["seen_at"] = out["window_end"].where(~out["model"], pd.concat([out["window_end"], run_start + min_windows * width], axis=1).max(axis=1))
+    seen = pd.concat([out["window_end"], run_start + min_windows * width], axis=1).max(axis=1)
+    seen = seen.where(~alone, out["window_end"])
+    out["seen_at"] = out["window_end"].where(~out["model"], seen)
     return out
 
 
-def causal_persistence(verdicts: pd.DataFrame, min_windows: int) -> pd.DataFrame:
+def causal_persistence(verdicts: pd.DataFrame, min_windows: int, alone_confidence: float | None = None) -> pd.DataFrame:
     """Keep a model flag only where it and the ``min_windows - 1`` windows before it are flagged.
 
     The live loop's form of :func:`require_persistence`: it looks only backwards, so a
     window's verdict is the same whether it is scored alone, in a catch-up or in a replay
     (``require_persistence`` keeps a whole run once it is long enough, which needs its end).
-    The first kept window is the ``min_windows``-th of the run, known when it closes.
+    The first kept window is the ``min_windows``-th of the run, known when it closes, or
+    the first at or above ``alone_confidence``, whichever comes first.
     """
     if min_windows <= 1:
         return verdicts
     out = verdicts.copy()
     model = out["model"].astype(bool)
     held = model.astype(int).rolling(min_windows, min_periods=min_windows).sum() == min_windows
-    out["model"] = held
+    out["model"] = held | _alone(verdicts, alone_confidence)
     return out
 
 
@@ -60,7 +77,7 @@ def group_alerts(service: str, verdicts: pd.DataFrame, settings: RoutingSettings
     ``detected_at`` is when the alert could first have been raised: the first rule
     firing, or the end of the first flagged model window (its verdict is known then).
     """
-    verdicts = require_persistence(verdicts, settings.min_windows)
+    verdicts = require_persistence(verdicts, settings.min_windows, settings.alone_confidence)
     flagged = verdicts[verdicts["model"] | (verdicts["rules"] != "")]
     gap = pd.Timedelta(settings.group_gap)
     suppress = pd.Timedelta(settings.suppress)

@@ -81,5 +81,17 @@ class RoutingSettings(Strict):
 
     investigate_confidence: Annotated[float, Field(gt=0, lt=100)] = 75.0
     min_windows: Annotated[int, Field(ge=1, le=96)] = 1
+    # One model window at or above this confidence alerts without waiting for
+    # min_windows (see workbench.alerting.postprocess); None always waits.
+    alone_confidence: Annotated[float, Field(gt=0, le=100)] | None = 99.99
     group_gap: Duration = "15min"
     suppress: Duration = "1h"
+
+    @model_validator(mode="after")
+    def _alone_above_investigate(self) -> RoutingSettings:
+        if self.alone_confidence is not None and self.alone_confidence < self.investigate_confidence:
+            raise ValueError(
+                f"alone_confidence ({self.alone_confidence:g}) is below investigate_confidence "
+                f"({self.investigate_confidence:g}): a window that alerts alone must be one the model flags"
+            )
+        return self

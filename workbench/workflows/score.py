@@ -166,7 +166,9 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     planned = (flags["campaign"] == 1) | (flags["maintenance"] == 1)
     # Causal persistence: a window's verdict may not depend on windows after it, or the
     # same window would be judged differently in a replay and in the live loop.
-    verdicts = causal_persistence(window_verdicts(windows.index, config.window, sources, planned), config.routing.min_windows)
+    verdicts = causal_persistence(
+        window_verdicts(windows.index, config.window, sources, planned), config.routing.min_windows, config.routing.alone_confidence
+    )
     if model is None:
         verdicts["confidence"] = float("nan")  # no model verdict: those windows are unknown, not normal
     verdicts = verdicts.reindex(targets)  # a window with no samples at all has no verdict
