@@ -13,9 +13,12 @@ distribution: the mean ratio over the seeds (the bias), its median, the 10th to 
 percentile (the spread from one training month to another) and the share of fits within 1.5x.
 
 Distributions: Gaussian, Laplace (heavy-tailed), Student-t with 3 degrees of freedom (heavier)
-and log-normal with sigma 0.75 (skewed). Development seeds 0-19 are for trying changes (a
-maximum-likelihood fit of the tail instead of the moments was tried on them: no better overall,
-not kept); the reported seeds 1000-1039 are not to be tuned on.
+and log-normal with sigma 0.75 (skewed). Development seeds 0-19 are for trying changes; the
+reported seeds are not to be tuned on. Tried on the development seeds: a maximum-likelihood fit
+of the tail instead of the moments (no better overall, not kept); the forest tail's lowest shape
+-0.3 instead of -0.5 (kept: log-normal's mean ratio 1.91 -> 1.08, the others 0.98-1.32; see
+``FOREST_MIN_SHAPE`` in workbench.detect.forest). Seeds 1000-1039 were reported before that
+change and so were seen; the change is reported on 2000-2039, run once after it was chosen.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ PROMISED = -np.log(ALARM / 100)
 TRAIN, TEST, WIDTH = 3000, 100_000, 4
 TREES = ModelSettings().n_estimators
 DEV_SEEDS = range(0, 20)
-REPORT_SEEDS = range(1000, 1040)
+REPORT_SEEDS = range(2000, 2040)
 
 
 def draw(name: str, rng: np.random.Generator, rows: int) -> np.ndarray:

@@ -40,17 +40,31 @@ def test_confidence_is_low_for_normal_rows_unlike_abs_decision(fitted):
     assert np.median(np.abs(fitted.decision_function(X)) * 100) > 10  # the naive "confidence" is large
 
 
-@pytest.mark.parametrize("distribution", ["normal", "laplace"])
-def test_alarm_rate_matches_the_promise(distribution):
-    # Confidence 75 means a normal period of 672 rows has about -ln(0.75) = 0.29 alarms.
-    # Measured: ~0.26 on Gaussian data, ~1.0 on Laplace data with 100 trees (documented in
-    # workbench.detect.forest); the bound catches a calibration that drifts further.
-    rng = np.random.default_rng(3)
-    draw = getattr(rng, distribution)
-    d = IsolationForestDetector(alarm_confidence=75.0, random_state=0).fit(draw(size=(3000, 4)))
-    rate = (d.predict(draw(size=(200_000, 4))) == -1).mean() * 672
-    expected = -np.log(0.75)
-    assert expected / 4 < rate < expected * 4
+#: Normal data of four shapes (issue 16): Gaussian, heavy-tailed (Laplace, Student-t 3), skewed.
+DRAWS = {
+    "gaussian": lambda rng, size: rng.normal(size=size),
+    "laplace": lambda rng, size: rng.laplace(size=size),
+    "student-t 3": lambda rng, size: rng.standard_t(3, size=size),
+    "log-normal": lambda rng, size: rng.lognormal(0.0, 0.75, size=size),
+}
+
+
+@pytest.mark.parametrize("distribution", list(DRAWS))
+def test_alarm_rate_keeps_the_promise_within_one_and_a_half_times(distribution):
+    """Confidence 75 promises -ln(0.75) = 0.29 alarms per normal period of 672 rows.
+
+    The mean over ten training draws (a month of windows each, the service model's 200 trees)
+    is within 1.5x of it on every shape. One draw alone can be 0.4x-2x off: the alarm sits at
+    a tail probability of 4e-4, extrapolated from 3,000 rows (benchmarks/bench_calibration.py).
+    Seeds 5000-5009 are used by nothing else.
+    """
+    draw = DRAWS[distribution]
+    ratios = []
+    for seed in range(5000, 5010):
+        rng = np.random.default_rng(seed)
+        d = IsolationForestDetector(n_estimators=200, alarm_confidence=75.0, random_state=seed).fit(draw(rng, (3000, 4)))
+        ratios.append((d.predict(draw(rng, (50_000, 4))) == -1).mean() * 672 / -np.log(0.75))
+    assert 1 / 1.5 <= np.mean(ratios) <= 1.5, f"{distribution}: alarms over promise per draw {np.round(ratios, 2)}"
 
 
 @pytest.mark.parametrize(
