@@ -18,8 +18,8 @@ EVENTS = pd.DataFrame(
 )
 
 
-def alert(start, service="checkout", lasting="30min"):
-    return {"service": service, "start": start, "end": start + pd.Timedelta(lasting), "detected_at": start, "source": "model"}
+def alert(start, service="checkout", lasting="30min", source="model"):
+    return {"service": service, "start": start, "end": start + pd.Timedelta(lasting), "detected_at": start, "source": source}
 
 
 @pytest.mark.parametrize(
@@ -50,6 +50,19 @@ def test_alerts_on_incidents_are_not_false_and_a_gap_far_away_does_not_count():
     assert len(out) == 1 and out["cause"].iloc[0] == "other"
     empty = false_alarm_causes(alerts.iloc[:0], INCIDENTS, EVENTS, {}, window="15min")
     assert empty.empty and "cause" in empty.columns
+
+
+@pytest.mark.parametrize(
+    ("source", "lasting", "cause"),
+    [
+        ("rule", "15min", "brief rule page"),  # a rule alone, healed within minutes: even an hour after a deploy
+        ("rule", "45min", "after a deploy"),  # a rule alone that lasted: the deploy is the likelier story
+        ("both", "15min", "after a deploy"),  # the model agreed: not the rule's doing alone
+    ],
+)
+def test_a_brief_page_from_a_rule_alone_is_the_rules_doing(source, lasting, cause):
+    out = false_alarm_causes(pd.DataFrame([alert(T, lasting=lasting, source=source)]), INCIDENTS, EVENTS, {}, window="15min")
+    assert out["cause"].tolist() == [cause]
 
 
 def test_missed_incidents_by_kind():

@@ -11,6 +11,10 @@ A false alarm (an alert that overlaps no incident of its service, as in
 ``lasting shift``
     The alert stayed open for :data:`LASTING` or longer: the service changed for good (a
     migration, a new baseline) and the model, trained before, kept calling it abnormal.
+``brief rule page``
+    A static rule alone raised it (the model saw nothing) and it closed within
+    :data:`BRIEF`: a burst that healed itself, crossing a critical threshold for a few
+    minutes. Its remedy is in the rule (its threshold or ``for``), not the model.
 ``after a deploy``
     A deploy of the service (or site-wide) started within :data:`AFTER_DEPLOY` before it
     (a deploy step the model had not seen).
@@ -32,9 +36,10 @@ from workbench.evaluate.events import match_incidents
 __all__ = ["CAUSES", "false_alarm_causes", "missed_kinds"]
 
 #: The causes, in the order they are tried.
-CAUSES = ("data gap", "lasting shift", "after a deploy", "campaign", "quiet hours", "other")
+CAUSES = ("data gap", "lasting shift", "brief rule page", "after a deploy", "campaign", "quiet hours", "other")
 NEAR = pd.Timedelta("1h")
 LASTING = pd.Timedelta("12h")
+BRIEF = pd.Timedelta("30min")
 AFTER_DEPLOY = pd.Timedelta("2h")
 QUIET_HOURS = range(0, 6)
 
@@ -45,6 +50,8 @@ def _cause(alert, gaps: pd.DatetimeIndex, events: pd.DataFrame) -> str:
         return "data gap"
     if alert.end - start >= LASTING:
         return "lasting shift"
+    if getattr(alert, "source", "") == "rule" and alert.end - start <= BRIEF:
+        return "brief rule page"
     mine = events[events["service"].isin([alert.service, "*"])]
     deploys = mine[mine["type"] == "deploy"]
     if ((deploys["start"] <= start) & (deploys["start"] >= start - AFTER_DEPLOY)).any():
