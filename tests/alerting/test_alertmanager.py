@@ -75,16 +75,18 @@ def test_trigger_fires_with_labels_and_the_why(alertmanager):
     }
     assert alert["annotations"]["top_features"] == "latency p99 well above its usual level for a weekday 14:00 (z +8.1)"
     assert alert["annotations"]["confidence"] == "97.5" and alert["startsAt"].startswith("2026-09-21T00:00:00")
-    assert "suggestion" not in alert["annotations"]  # no advice, no empty annotation
+    assert "suggestion" not in alert["annotations"] and "unusual" not in alert["annotations"]  # none known, no empty annotation
 
 
 def test_a_page_with_advice_carries_the_step_and_its_citations(alertmanager):
     am, hook = alertmanager
-    AlertmanagerSink([am.url], lease=pd.Timedelta("1h")).send(episode_payload("k-advice", advice=ADVICE))
+    rare = {"unusual": "once in 10^9 normal weeks", "log10_tail": -12.3}
+    AlertmanagerSink([am.url], lease=pd.Timedelta("1h")).send(episode_payload("k-advice", advice={**ADVICE, **rare}))
     assert wait_for(lambda: alerts_for(hook, "k-advice", "firing"))
     notes = alerts_for(hook, "k-advice", "firing")[0]["annotations"]
     assert notes["suggestion"] == "Connection pool recycled (as in INC-0017, INC-0025)"
-    assert notes["similar_incidents"] == ADVICE["similar_incidents"]
+    assert notes["similar_incidents"] == ADVICE["similar_incidents"] and notes["unusual"] == "once in 10^9 normal weeks"
+    assert "model confidence 98 (once in 10^9 normal weeks)" in notes["summary"]
     assert notes["summary"].endswith("; suggested step Connection pool recycled (as in INC-0017, INC-0025)")
 
 

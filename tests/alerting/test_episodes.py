@@ -157,3 +157,45 @@ def test_without_a_model_a_rules_page_resolves_on_quiet_checked_windows_and_a_mo
     # An episode the model raised is not judged by the rules alone.
     events, _, episode = walk([row(model=True, confidence=95.0), quiet, quiet, quiet])
     assert [e.kind for e in events] == ["trigger"] and episode["normal_windows"] == 0
+
+
+# -- how unusual: the tail ranks windows beyond a confidence of 100 -----------------------------
+
+
+def hot(tail, confidence=100.0, words=None):
+    return pd.Series({"model": True, "confidence": confidence, "rules": "", "tail": tail, "unusual": words or f"once in 10^{-tail:.0f}"})
+
+
+def test_the_episode_keeps_its_most_abnormal_window_by_tail_where_the_confidence_reads_100():
+    seen = []
+
+    def explain(window):
+        seen.append(window)
+        return f"at {window:%H:%M}"
+
+    events, _, episode = walk([hot(-9.0), hot(-14.0), hot(-11.0)], explain=explain)
+    assert seen == [T0, T0 + W]  # the second window is rarer though both read 100
+    assert (episode["log10_tail"], episode["unusual"], episode["top_features"]) == (-14.0, "once in 10^14", "at 00:15")
+    assert events[0].episode["unusual"] == "once in 10^9"  # the page said what was known then
+
+
+def test_a_rule_page_has_no_tail_and_a_row_from_before_the_tail_ranks_by_confidence():
+    _, _, episode = walk([row(rules="error_burst")])
+    assert episode["log10_tail"] is None and episode["unusual"] == ""
+    old = {**walk([row(model=True, confidence=90.0)])[2], "log10_tail": None, "unusual": ""}  # saved by an older release
+    episode, _, _ = advance(old, "checkout", T0 + W, W, hot(-5.0, confidence=95.0), 3, "v1")
+    assert (episode["confidence"], episode["log10_tail"]) == (95.0, -5.0)
+    episode, _, _ = advance(old, "checkout", T0 + W, W, hot(-3.0, confidence=80.0), 3, "v1")
+    assert (episode["confidence"], episode["log10_tail"]) == (90.0, None)  # less abnormal: kept as it was
+
+
+def test_the_payload_says_how_unusual_in_the_summary_and_its_own_field():
+    events, _, _ = walk([hot(-12.3, words="once in 10^9 normal weeks")])
+    body = payload(events[0])
+    assert body["summary"] == "checkout: investigate (model); model confidence 100 (once in 10^9 normal weeks)"
+    assert (body["unusual"], body["log10_tail"]) == ("once in 10^9 normal weeks", -12.3)
+    old = dict(events[0].episode)
+    for key in ("unusual", "log10_tail"):
+        old.pop(key)  # a row saved before the fields existed
+    body = payload(type(events[0])(events[0].kind, old, events[0].window))
+    assert body["summary"] == "checkout: investigate (model); model confidence 100" and body["unusual"] == "" and body["log10_tail"] is None

@@ -52,8 +52,9 @@ def test_dedup_while_open_and_resolve(receiver):
 
 def test_the_incident_details_carry_the_suggested_step_and_its_citations(receiver):
     advice = {"suggestion": "Rolled back the deploy", "citations": "INC-0003, INC-0009", "similar_incidents": "the closest past incident is INC-0003, 0.97 similar"}
-    PagerDutySink(KEY, receiver.url).send(row("ep-advice", **advice))
+    PagerDutySink(KEY, receiver.url).send(row("ep-advice", **advice, unusual="once in 10^9 normal weeks", log10_tail=-12.3))
     details = receiver.incidents[0].events[0]["payload"]["custom_details"]
+    assert details["how unusual"] == "once in 10^9 normal weeks"
     assert (details["suggested step"], details["cited incidents"], details["similar past incidents"]) == tuple(advice.values())
     assert "suggested step Rolled back the deploy (as in INC-0003, INC-0009)" in receiver.incidents[0].events[0]["payload"]["summary"]
 

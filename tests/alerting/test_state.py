@@ -5,7 +5,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from workbench.alerting.state import AlertState
+from workbench.alerting.state import _ADDED_COLUMNS, AlertState
 from workbench.errors import StoreError
 
 T = pd.Timestamp("2026-09-21T00:00Z")
@@ -110,20 +110,31 @@ def test_an_episode_keeps_its_advice_and_one_made_without_it_has_none(state):
     assert rows.loc["k2", list(advice)].tolist() == ["", "", ""]
 
 
+def test_an_episode_keeps_how_unusual_its_worst_window_was(state):
+    with state.transaction():
+        state.save_episode(episode("k1", source="model", confidence=100.0, log10_tail=-13.25, unusual="once in 10^10 normal weeks"))
+        state.save_episode(episode("k2", service="payments"))  # a rule's page: neither
+    rows = state.episodes().set_index("key")
+    assert rows.loc["k1", "log10_tail"] == -13.25 and rows.loc["k1", "unusual"] == "once in 10^10 normal weeks"
+    assert pd.isna(rows.loc["k2", "log10_tail"]) and rows.loc["k2", "unusual"] == ""
+
+
 def test_a_state_from_before_advice_is_upgraded_in_place_and_loses_nothing(tmp_path):
     path = tmp_path / "state.sqlite"
     with AlertState(path) as s, s.transaction():
         s.save_episode(episode("k1"))
         s.enqueue(["file"], "k1", "trigger", {"n": 1}, T)
         s.set_scored("checkout", T)
-    # Make it the schema of an older release: the episodes table without the advice columns.
+    # Make it the schema of an older release: the episodes table without the columns added since.
     db = sqlite3.connect(path)
-    for column in ("suggestion", "citations", "similar_incidents"):
+    for _, column, _ in _ADDED_COLUMNS:
         db.execute(f"ALTER TABLE episodes DROP COLUMN {column}")
     db.commit()
     db.close()
     with AlertState(path) as s:
-        assert s.open_episode("checkout")["similar_incidents"] == "" and len(s.outbox()) == 1 and s.last_scored("checkout") == T
+        row = s.open_episode("checkout")
+        assert row["similar_incidents"] == "" and row["unusual"] == "" and row["log10_tail"] is None
+        assert len(s.outbox()) == 1 and s.last_scored("checkout") == T
         with s.transaction():
             s.save_episode(episode("k1", suggestion="Restarted the pods", citations="INC-0001"))
         assert s.open_episode("checkout")["suggestion"] == "Restarted the pods"
@@ -138,7 +149,7 @@ def test_two_processes_upgrading_at_once_both_open_and_nothing_is_lost(tmp_path)
     with AlertState(path) as s, s.transaction():
         s.save_episode(episode("k1"))
     db = sqlite3.connect(path)
-    for column in ("suggestion", "citations", "similar_incidents"):
+    for _, column, _ in _ADDED_COLUMNS:
         db.execute(f"ALTER TABLE episodes DROP COLUMN {column}")
     db.commit()
     db.close()

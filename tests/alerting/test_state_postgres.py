@@ -9,7 +9,7 @@ import pytest
 from conftest import make_project
 
 from workbench.alerting.sinks.file import FileSink
-from workbench.alerting.state import open_alert_state
+from workbench.alerting.state import _ADDED_COLUMNS, open_alert_state
 from workbench.alerting.state_postgres import PostgresAlertState
 from workbench.config import load_config
 from workbench.errors import StoreError
@@ -76,10 +76,14 @@ def test_window_scores_behave_as_in_sqlite(state):
 def test_a_state_from_before_advice_is_upgraded_and_keeps_its_rows(state, postgres):
     with state.transaction():
         state.save_episode(episode())
-    for column in ("suggestion", "citations", "similar_incidents"):
+    for _, column, _ in _ADDED_COLUMNS:
         state._run(f"ALTER TABLE episodes DROP COLUMN {column}")  # an older release's schema
     with PostgresAlertState(postgres.dsn) as again:  # opening adds what is missing
-        assert again.open_episode("checkout")["similar_incidents"] == ""
+        row = again.open_episode("checkout")
+        assert row["similar_incidents"] == "" and row["unusual"] == "" and row["log10_tail"] is None
+        with again.transaction():
+            again.save_episode(episode(source="model", confidence=100.0, log10_tail=-13.25, unusual="once in 10^10 normal weeks"))
+        assert again.open_episode("checkout")["log10_tail"] == -13.25  # double precision, as in SQLite
         with again.transaction():
             again.save_episode(episode(suggestion="Rolled back the deploy", citations="INC-0003"))
         assert (again.open_episode("checkout")["suggestion"], again.open_episode("checkout")["citations"]) == ("Rolled back the deploy", "INC-0003")

@@ -29,6 +29,7 @@ from workbench.cli import main
 from workbench.config import load_config
 from workbench.errors import ParameterError
 from workbench.lifecycle.versions import MODEL_FILE, list_versions
+from workbench.present.words import rarity_of_tail
 from workbench.sources.sample import generate
 from workbench.workflows.score import score
 from workbench.workflows.train import train_services
@@ -153,6 +154,14 @@ def test_replay_scores_every_window_and_tells_a_consistent_story(config):
     assert (outbox(config)["state"] == "delivered").all()
     events = sum(c.events for c in result.services)
     assert result.delivery.delivered == {"file": events} and len(sink_events(config)) == events
+    # How unusual: each model episode keeps its worst window's tail, in words on its pages.
+    model_eps = eps[eps["source"] != "rule"]
+    assert len(model_eps) >= 1 and model_eps["log10_tail"].notna().all()
+    period = int(pd.Timedelta(config.model.confidence_period) / pd.Timedelta(config.window))
+    assert all(u == rarity_of_tail(t, period) for t, u in zip(model_eps["log10_tail"], model_eps["unusual"], strict=True))
+    pages = [e for e in sink_events(config) if e.get("source") in ("model", "both")]
+    assert pages and all(e["unusual"].startswith("once in") and e["unusual"] in e["summary"] for e in pages)
+    assert eps.loc[eps["source"] == "rule", "unusual"].eq("").all()
 
     before = snapshot(config)
     again = score(config, start=WEEK[0], end=WEEK[1])
@@ -364,7 +373,12 @@ def test_cli_score_and_alerts_json(config, capsys):
 
     rc, out, _ = run_cli(capsys, "--config", cfg, "alerts", "--json")
     assert rc == 0
-    listing = json.loads(out)
+
+    def strict(name):
+        raise AssertionError(f"{name} is not JSON: a missing number must be null")
+
+    listing = json.loads(out, parse_constant=strict)
+    assert all({"unusual", "log10_tail"} <= set(e) for e in listing["open_episodes"])
     open_keys = sorted(episodes(config).query("status == 'open'")["key"])
     assert sorted(e["key"] for e in listing["open_episodes"]) == open_keys
     assert listing["backlog"] == {} and listing["dead_letters"] == []

@@ -76,7 +76,10 @@ def advance(
         One row of :func:`~workbench.alerting.policy.window_verdicts` after persistence:
         ``model`` (bool), ``confidence`` (0-100 or NaN: no model verdict), ``rules``, and
         optionally ``checked`` (the rules saw samples in the window: with no model verdict, a
-        quiet window still counts as normal for an episode only rules raised).
+        quiet window still counts as normal for an episode only rules raised), ``tail`` (the
+        window's log10 tail probability, lower = more abnormal; it still ranks windows where
+        the confidence reads 100) and ``unusual`` (that tail in words, "once in 10^9 normal
+        weeks"). The episode keeps those of its most abnormal model window.
     resolve_after
         Normal windows in a row that resolve an open episode.
     explain
@@ -115,6 +118,7 @@ def advance(
                 "action": action.value,
                 "source": source.value,
                 "confidence": float(confidence) if model else None,
+                **(_rarity(verdict) if model else {"log10_tail": None, "unusual": ""}),
                 "rules": ",".join(sorted(rules)),
                 "top_features": explain(window) if model and explain else "",
                 "model_version": model_version if model else "",
@@ -133,11 +137,11 @@ def advance(
         action, source = action_for(had_rule or bool(rules), had_model or model)
         episode = {**episode, "action": action.value, "source": source.value, "last_alert": end, "normal_windows": 0, "updated": end}
         episode["rules"] = ",".join(sorted(rules | {r for r in episode["rules"].split(",") if r}))
+        if model and _more_abnormal(verdict, episode):
+            episode["confidence"] = float(confidence)
+            episode.update(_rarity(verdict))
+            episode["top_features"] = explain(window) if explain else episode["top_features"]
         if model:
-            worst = episode["confidence"]
-            if worst is None or float(confidence) > worst:
-                episode["confidence"] = float(confidence)
-                episode["top_features"] = explain(window) if explain else episode["top_features"]
             episode["model_version"] = model_version or episode["model_version"]
         if (episode["action"], episode["source"]) == before:
             return episode, [], episode
@@ -157,18 +161,39 @@ def advance(
     return None, [Event("resolve", dict(episode), window)], episode
 
 
+def _tail(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _rarity(verdict) -> dict:
+    """The episode's rarity fields from a model window's verdict (none known: empty)."""
+    return {"log10_tail": _tail(verdict.get("tail")), "unusual": str(verdict.get("unusual", "") or "")}
+
+
+def _more_abnormal(verdict, episode: dict) -> bool:
+    """Is this model window more abnormal than the episode's worst so far? By the tail where
+    both are known (it ranks beyond a confidence of 100), else by the confidence."""
+    worst, tail = _tail(episode.get("log10_tail")), _tail(verdict.get("tail"))
+    if worst is not None and tail is not None:
+        return tail < worst
+    if episode["confidence"] is None or pd.isna(episode["confidence"]):
+        return True
+    return float(verdict.get("confidence")) > float(episode["confidence"])
+
+
 def payload(event: Event) -> dict:
     """What a sink receives: the event, the episode's key and state, and a one-line summary."""
     ep = dict(event.episode)
     # Rows read back from the state may carry NaN/NaT where nothing was recorded.
-    for key in ("confidence", "resolved"):
+    for key in ("confidence", "resolved", "log10_tail"):
         if ep.get(key) is not None and pd.isna(ep[key]):
             ep[key] = None
     parts = [f"{ep['service']}: {ep['action']} ({ep['source']})"]
     if ep["rules"]:
         parts.append(f"rules {ep['rules']}")
+    unusual = ep.get("unusual") or ""  # rows saved before it existed have none
     if ep["confidence"] is not None:
-        parts.append(f"model confidence {ep['confidence']:.0f}")
+        parts.append(f"model confidence {ep['confidence']:.0f}" + (f" ({unusual})" if unusual else ""))
     if ep["top_features"]:
         parts.append(f"top features {ep['top_features']}")
     advice = {k: ep.get(k) or "" for k in ADVICE_FIELDS}  # rows saved before advice existed have none
@@ -185,6 +210,8 @@ def payload(event: Event) -> dict:
         "resolved": pd.Timestamp(ep["resolved"]).isoformat() if ep["resolved"] is not None else None,
         "window": pd.Timestamp(event.window).isoformat(),
         "confidence": ep["confidence"],
+        "log10_tail": ep.get("log10_tail"),
+        "unusual": unusual,
         "rules": ep["rules"],
         "top_features": ep["top_features"],
         "model_version": ep["model_version"],

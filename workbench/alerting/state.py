@@ -39,6 +39,10 @@ EPISODE_FIELDS = [
     "action",
     "source",
     "confidence",
+    # The most abnormal model window's log10 tail probability and its words ("once in 10^9
+    # normal weeks"): they rank episodes whose confidence reads 100.
+    "log10_tail",
+    "unusual",
     "rules",
     "top_features",
     "model_version",
@@ -71,7 +75,9 @@ CREATE TABLE IF NOT EXISTS episodes (
     updated TEXT NOT NULL,
     suggestion TEXT NOT NULL DEFAULT '',
     citations TEXT NOT NULL DEFAULT '',
-    similar_incidents TEXT NOT NULL DEFAULT ''
+    similar_incidents TEXT NOT NULL DEFAULT '',
+    log10_tail REAL,
+    unusual TEXT NOT NULL DEFAULT ''
 );
 -- At most one open episode per service: the database refuses a second one.
 CREATE UNIQUE INDEX IF NOT EXISTS one_open_episode ON episodes (service) WHERE status = 'open';
@@ -109,6 +115,8 @@ _ADDED_COLUMNS = [
     ("episodes", "suggestion", "TEXT NOT NULL DEFAULT ''"),
     ("episodes", "citations", "TEXT NOT NULL DEFAULT ''"),
     ("episodes", "similar_incidents", "TEXT NOT NULL DEFAULT ''"),
+    ("episodes", "log10_tail", "REAL"),
+    ("episodes", "unusual", "TEXT NOT NULL DEFAULT ''"),
 ]
 
 
@@ -254,8 +262,10 @@ class AlertState:
     def save_episode(self, episode: dict) -> None:
         """Insert or replace an episode (all of :data:`EPISODE_FIELDS`)."""
         values = {k: episode.get(k) for k in EPISODE_FIELDS}
-        for key in ADVICE_FIELDS:
-            values[key] = values[key] or ""  # an episode made without advice has none
+        for key in (*ADVICE_FIELDS, "unusual"):
+            values[key] = values[key] or ""  # an episode made without advice (or a model window) has none
+        if values["log10_tail"] is not None and pd.isna(values["log10_tail"]):
+            values["log10_tail"] = None
         for key in ("opened", "last_alert", "resolved", "updated"):
             values[key] = _iso(values[key])
         columns = ", ".join(EPISODE_FIELDS)

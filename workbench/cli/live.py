@@ -71,14 +71,15 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
         dead = state.outbox("dead")
     if args.json:
         print(json.dumps({
-            "open_episodes": episodes.to_dict(orient="records"),
+            # Missing numbers (a rules-only episode's confidence and tail) as null, not NaN.
+            "open_episodes": episodes.astype(object).where(episodes.notna(), None).to_dict(orient="records"),
             "backlog": backlog,
             "dead_letters": dead.to_dict(orient="records"),
         }, indent=2, default=str))
         return 0
     print(f"open episodes: {len(episodes)}")
     for ep in episodes.itertuples():
-        print(f"  {ep.key}  {ep.action} ({ep.source}) since {ep.opened}  rules: {ep.rules or '-'}  confidence: {ep.confidence}")
+        print(f"  {ep.key}  {ep.action} ({ep.source}) since {ep.opened}  rules: {ep.rules or '-'}  confidence: {ep.confidence}{f' ({ep.unusual})' if ep.unusual else ''}")
         if ep.suggestion:
             print(f"    suggested step: {ep.suggestion} (as in {ep.citations})")
     print("outbox backlog: " + (", ".join(f"{k} {v}" for k, v in backlog.items()) or "empty"))

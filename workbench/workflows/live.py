@@ -107,6 +107,13 @@ def _advice_words(episode: dict) -> str:
     return "none: nothing similar before" if str(episode.get("similar_incidents") or "").startswith("no similar") else "—"
 
 
+def _unusual(confidence: float, words) -> str:
+    """How unusual an episode was in words; from its confidence for rows saved before the words."""
+    if pd.isna(confidence):
+        return "rule only"
+    return words if isinstance(words, str) and words else rarity(confidence)
+
+
 @dataclass
 class LiveReplay:
     """The loop's run over ``[start, end)``: its result, the episodes, the outbox and the events sent."""
@@ -186,8 +193,10 @@ class LiveReplay:
         """Every episode in words: when, what it asked, who raised it, how unusual, the rules, top
         features, and the step its page suggested with the incidents it came from.
 
-        "how unusual" is the model's confidence as :func:`~workbench.present.words.rarity`
-        ("once in 22 normal weeks"); an episode without a model verdict says "rule only".
+        "how unusual" is the episode's most abnormal model window as rarely as a normal week
+        shows one ("once in 22 normal weeks", "once in 10^9 ..." where the confidence reads
+        100); from the confidence (:func:`~workbench.present.words.rarity`) for episodes saved
+        before the tail was kept; an episode without a model verdict says "rule only".
         """
         ep = self.episodes.sort_values("opened")
         confidence = pd.to_numeric(ep["confidence"], errors="coerce")
@@ -198,7 +207,7 @@ class LiveReplay:
                 "resolved": [t if pd.notna(t) else "still open" for t in ep["resolved"]],
                 "alert": ep["action"].map(lambda a: _ACTION_WORDS.get(a, str(a).replace("_", " "))),
                 "raised by": ep["source"].map(lambda s: _SOURCE_WORDS.get(s, str(s))),
-                "how unusual": [rarity(c) if pd.notna(c) else "rule only" for c in confidence],
+                "how unusual": [_unusual(c, u) for c, u in zip(confidence, ep["unusual"], strict=True)],
                 "rules": [r if isinstance(r, str) and r else "—" for r in ep["rules"]],
                 "top features": [f if isinstance(f, str) and f else "—" for f in ep["top_features"]],
                 "suggested step (as in)": [_advice_words(r) for r in ep.to_dict("records")],

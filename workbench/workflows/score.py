@@ -50,6 +50,7 @@ from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events
 from workbench.lifecycle.aliases import CHALLENGER, aliases, load_alias, load_champion
 from workbench.lifecycle.training import model_matrix, score_windows
+from workbench.present.words import rarity_of_tail
 from workbench.sources import load_service
 from workbench.workflows.advice import Advisor
 
@@ -145,11 +146,13 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     events_calendar = shared["events"][shared["events"]["service"].isin([service, "*"])]
     sources = [shared["rules"].verdicts(samples, config.window)]
     model = None
+    tail = None  # the champion's log10 tail probability per window
     scores: dict[str, tuple[str, pd.Series]] = {}  # role: (version, confidence), stored per window
     try:
         model, meta = load_champion(config, service)
         result.model_version = meta["version"]
-        confidence = score_windows(model, windows, events_calendar)["confidence"]
+        scored = score_windows(model, windows, events_calendar)
+        confidence, tail = scored["confidence"], scored["raw"]
         sources.append(model_verdicts(confidence, config.window, config.routing.investigate_confidence))
         scores["champion"] = (meta["version"], confidence.reindex(targets))
     except WorkbenchError as exc:
@@ -176,7 +179,13 @@ def _cycle(config: Config, state: AlertState, sinks: dict, service: str, targets
     verdicts["checked"] = windows.reindex(targets).notna().any(axis=1)
     verdicts["rules"] = verdicts["rules"].fillna("")
     verdicts["model"] = verdicts["model"].astype("boolean").fillna(False).astype(bool)
-    rows = verdicts[["model", "confidence", "rules", "checked"]].to_dict("index")
+    # The tail ranks windows beyond a confidence of 100; in words only where the model flagged.
+    verdicts["tail"] = tail.reindex(targets) if model is not None and tail is not None else float("nan")
+    verdicts["unusual"] = [
+        rarity_of_tail(t, model.detector.confidence_period) if flagged else ""
+        for t, flagged in zip(verdicts["tail"], verdicts["model"], strict=True)
+    ]
+    rows = verdicts[["model", "confidence", "rules", "checked", "tail", "unusual"]].to_dict("index")
     explainer: dict = {}
 
     def explain(window: pd.Timestamp) -> str:

@@ -2,10 +2,11 @@
 
 Each episode is one alert whose labels are ``alertname``, ``service``, ``episode`` (the
 dedup key), ``severity`` (``critical`` for a page, ``warning`` for an investigation),
-``action`` and ``source``; its annotations carry a one-line summary, the confidence, the
-rules, the SHAP top three in words, the model version, a link, and the runbook advice: the
-suggested step with the incidents it came from (``suggestion``) and the similar past
-incidents in one line (``similar_incidents``). ``startsAt`` is the
+``action`` and ``source``; its annotations carry a one-line summary, the confidence, how
+rarely a normal week shows a window this unusual (``unusual``: it still ranks pages whose
+confidence reads 100), the rules, the SHAP top three in words, the model version, a link,
+and the runbook advice: the suggested step with the incidents it came from (``suggestion``)
+and the similar past incidents in one line (``similar_incidents``). ``startsAt`` is the
 episode's start.
 
 Alertmanager resolves an alert by itself once its ``endsAt`` passes, so a firing episode is
@@ -84,6 +85,7 @@ class AlertmanagerSink:
         annotations = {
             "summary": p["summary"],
             "confidence": "" if p["confidence"] is None else f"{p['confidence']:.1f}",
+            "unusual": p.get("unusual", ""),
             "rules": p["rules"],
             "top_features": p["top_features"],
             "model_version": p["model_version"],

@@ -6,9 +6,10 @@ holds only while the incident is open (a trigger after a resolve opens a new inc
 which is why the outbox never sends a trigger for a resolved episode.
 
 * severity: ``critical`` for a page, ``warning`` for an investigation;
-* ``custom_details``: the confidence, the rules that fired, the top features, the model
-  version, the action and source, and the runbook advice (the suggested step, the incidents
-  it cites, the similar past incidents);
+* ``custom_details``: the confidence, how unusual the worst window was ("once in 10^9 normal
+  weeks"), the rules that fired, the top features, the model version, the action and
+  source, and the runbook advice (the suggested step, the incidents it cites, the similar
+  past incidents);
 * a client-side rate limit per routing key (``rate`` events per ``per`` seconds, 100 a
   minute by default, under PagerDuty's documented ~120): the sink waits for a free slot
   rather than earning a 429;
@@ -110,6 +111,7 @@ class PagerDutySink:
                 "class": p["action"],
                 "custom_details": {
                     "confidence": p["confidence"],
+                    "how unusual": p.get("unusual", ""),
                     "rules fired": p["rules"],
                     "top features": p["top_features"],
                     "model version": p["model_version"],
