@@ -79,18 +79,29 @@ def test_a_confident_first_window_makes_its_run_known_a_window_earlier():
     assert early["start"].tolist() == late["start"].tolist() == [INDEX[4]]
 
 
-@pytest.mark.parametrize(
-    "values",
-    [{3: 99.999}, {3: 90.0, 4: 90.0}, {3: 99.999, 4: 90.0, 9: 90.0}, {3: 90.0, 4: 99.999}, {2: 90.0, 7: 99.9}, {}],
-)
-def test_live_and_replay_know_an_alert_at_the_same_moment(values):
-    """The live loop's backward-looking verdicts raise each alert when the replay says it was detected."""
+RUNS = [
+    {3: 99.999}, {3: 90.0, 4: 90.0}, {3: 99.999, 4: 90.0, 9: 90.0}, {3: 90.0, 4: 99.999}, {2: 90.0, 7: 99.9}, {},
+    {3: 99.999, 4: 90.0, 5: 90.0, 6: 90.0}, {3: 90.0, 4: 99.999, 5: 90.0}, {3: 99.999, 4: 90.0}, {3: 90.0, 4: 90.0, 5: 90.0, 6: 90.0},
+]
+
+
+@pytest.mark.parametrize("min_windows", [2, 3, 4])
+@pytest.mark.parametrize("values", RUNS)
+def test_live_and_replay_know_an_alert_at_the_same_moment_and_keep_the_same_run(values, min_windows):
+    """The live loop's backward-looking verdicts raise each alert when the replay says it was
+    detected, and from then on keep every window of the run the replay keeps (a window the
+    live loop dropped inside a run would count as normal and could resolve the episode)."""
     v = verdicts(_with(values))
-    replay = group_alerts("svc", v, RoutingSettings(min_windows=2, group_gap="0min", suppress="0min"))
-    live = causal_persistence(v, 2, alone_confidence=99.99)
+    replay = group_alerts("svc", v, RoutingSettings(min_windows=min_windows, group_gap="0min", suppress="0min"))
+    live = causal_persistence(v, min_windows, alone_confidence=99.99)
     kept = live.index[live["model"]]
     first_known = [live.loc[t, "window_end"] for t in kept if t - pd.Timedelta("15min") not in kept]
     assert first_known == replay["detected_at"].tolist()
+    whole = require_persistence(v, min_windows, alone_confidence=99.99)
+    for a in replay.itertuples():  # the live loop keeps the run from its first known window to its end, no holes
+        run = whole.index[whole["model"] & (whole.index >= a.start) & (whole.index < a.end)]
+        from_first = run[run >= kept[kept >= a.start][0]]
+        assert list(kept[(kept >= a.start) & (kept < a.end)]) == list(from_first)
 
 
 def test_causal_persistence_without_the_alone_bar_waits_for_the_run():
@@ -103,3 +114,4 @@ def test_an_alone_bar_below_the_investigation_bar_is_refused():
     with pytest.raises(ValueError, match="alone_confidence \\(70\\) is below investigate_confidence \\(75\\)"):
         RoutingSettings(alone_confidence=70)
     assert RoutingSettings(alone_confidence=None).alone_confidence is None
+    assert RoutingSettings(investigate_confidence=99.995).alone_confidence == 99.99  # the default refuses nothing that loaded before

@@ -19,11 +19,16 @@ from workbench.settings import RoutingSettings
 __all__ = ["causal_persistence", "group_alerts", "require_persistence"]
 
 
-def _alone(verdicts: pd.DataFrame, alone_confidence: float | None) -> pd.Series:
-    """Flagged windows whose confidence is at or above ``alone_confidence`` (none if it is None)."""
+def _confident_so_far(verdicts: pd.DataFrame, alone_confidence: float | None) -> pd.Series:
+    """Flagged windows at or after a window of their run whose confidence reached
+    ``alone_confidence`` (none if it is None): once a run has been confident enough to
+    alert alone, the rest of the run alerts too, whatever ``min_windows`` says."""
+    model = verdicts["model"].astype(bool)
     if alone_confidence is None:
         return pd.Series(False, index=verdicts.index)
-    return verdicts["model"].astype(bool) & (verdicts["confidence"].fillna(0.0) >= alone_confidence)
+    alone = model & (verdicts["confidence"].fillna(0.0) >= alone_confidence)
+    run_id, _ = run_lengths(model)
+    return model & alone.astype(int).groupby(run_id).cummax().astype(bool)
 
 
 def require_persistence(verdicts: pd.DataFrame, min_windows: int, alone_confidence: float | None = None) -> pd.DataFrame:
@@ -34,40 +39,42 @@ def require_persistence(verdicts: pd.DataFrame, min_windows: int, alone_confiden
     A kept run is known only when its ``min_windows``-th window closes (``seen_at``).
 
     A window whose confidence is at or above ``alone_confidence`` is kept however short
-    its run, and known when it closes: waiting for a second window buys little
-    certainty when one normal week in 10,000 shows a window this unusual, and costs a
-    window of time to detect. None waits for ``min_windows`` always.
+    its run, with the rest of its run, each known when it closes: waiting for a second
+    window buys little certainty when one normal week in 10,000 shows a window this
+    unusual, and costs a window of time to detect. None waits for ``min_windows`` always.
     """
     if min_windows <= 1:
         return verdicts
     out = verdicts.copy()
     model = out["model"].astype(bool)
-    alone = _alone(out, alone_confidence)
+    confident = _confident_so_far(out, alone_confidence)
     run_id, length = run_lengths(model)
-    out["model"] = model & ((length >= min_windows) | alone)
+    out["model"] = model & ((length >= min_windows) | confident)
     width = out["window_end"] - out.index.to_series()
     run_start = out.index.to_series().groupby(run_id).transform("first")
     seen = pd.concat([out["window_end"], run_start + min_windows * width], axis=1).max(axis=1)
-    seen = seen.where(~alone, out["window_end"])
+    seen = seen.where(~confident, out["window_end"])
     out["seen_at"] = out["window_end"].where(~out["model"], seen)
     return out
 
 
 def causal_persistence(verdicts: pd.DataFrame, min_windows: int, alone_confidence: float | None = None) -> pd.DataFrame:
-    """Keep a model flag only where it and the ``min_windows - 1`` windows before it are flagged.
+    """Keep a model flag only from the ``min_windows``-th window of its run on, or from the
+    first window of its run at or above ``alone_confidence`` on.
 
     The live loop's form of :func:`require_persistence`: it looks only backwards, so a
     window's verdict is the same whether it is scored alone, in a catch-up or in a replay
     (``require_persistence`` keeps a whole run once it is long enough, which needs its end).
-    The first kept window is the ``min_windows``-th of the run, known when it closes, or
-    the first at or above ``alone_confidence``, whichever comes first.
+    Each run's first kept window is known when it closes, as the replay's ``seen_at`` says;
+    from there on every flagged window of the run is kept, as in the replay.
     """
     if min_windows <= 1:
         return verdicts
     out = verdicts.copy()
     model = out["model"].astype(bool)
-    held = model.astype(int).rolling(min_windows, min_periods=min_windows).sum() == min_windows
-    out["model"] = held | _alone(verdicts, alone_confidence)
+    run_id, _ = run_lengths(model)
+    position = model.astype(int).groupby(run_id).cumsum()  # 1, 2, ... within a run of flags
+    out["model"] = model & ((position >= min_windows) | _confident_so_far(verdicts, alone_confidence))
     return out
 
 

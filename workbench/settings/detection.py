@@ -89,7 +89,10 @@ class RoutingSettings(Strict):
 
     @model_validator(mode="after")
     def _alone_above_investigate(self) -> RoutingSettings:
-        if self.alone_confidence is not None and self.alone_confidence < self.investigate_confidence:
+        # Only a bar the config sets: the default must not refuse a config that asks for
+        # investigation above it (then every flagged window is confident enough alone).
+        explicit = "alone_confidence" in self.model_fields_set
+        if explicit and self.alone_confidence is not None and self.alone_confidence < self.investigate_confidence:
             raise ValueError(
                 f"alone_confidence ({self.alone_confidence:g}) is below investigate_confidence "
                 f"({self.investigate_confidence:g}): a window that alerts alone must be one the model flags"
