@@ -187,6 +187,9 @@ def test_a_rule_page_has_no_tail_and_a_row_from_before_the_tail_ranks_by_confide
     assert (episode["confidence"], episode["log10_tail"]) == (95.0, -5.0)
     episode, _, _ = advance(old, "checkout", T0 + W, W, hot(-3.0, confidence=80.0), 3, "v1")
     assert (episode["confidence"], episode["log10_tail"]) == (90.0, None)  # less abnormal: kept as it was
+    saturated = {**old, "confidence": 100.0}
+    episode, _, _ = advance(saturated, "checkout", T0 + W, W, hot(-20.0), 3, "v1")
+    assert (episode["confidence"], episode["log10_tail"]) == (100.0, -20.0)  # a tie at 100 takes the tail
 
 
 def test_the_payload_says_how_unusual_in_the_summary_and_its_own_field():

@@ -82,8 +82,8 @@ def test_a_state_from_before_advice_is_upgraded_and_keeps_its_rows(state, postgr
         row = again.open_episode("checkout")
         assert row["similar_incidents"] == "" and row["unusual"] == "" and row["log10_tail"] is None
         with again.transaction():
-            again.save_episode(episode(source="model", confidence=100.0, log10_tail=-13.25, unusual="once in 10^10 normal weeks"))
-        assert again.open_episode("checkout")["log10_tail"] == -13.25  # double precision, as in SQLite
+            again.save_episode(episode(source="model", confidence=100.0, log10_tail=-13.123456789, unusual="once in 10^10 normal weeks"))
+        assert again.open_episode("checkout")["log10_tail"] == -13.123456789  # double precision, as in SQLite (4-byte REAL would round it)
         with again.transaction():
             again.save_episode(episode(suggestion="Rolled back the deploy", citations="INC-0003"))
         assert (again.open_episode("checkout")["suggestion"], again.open_episode("checkout")["citations"]) == ("Rolled back the deploy", "INC-0003")

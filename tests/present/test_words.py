@@ -62,7 +62,8 @@ def test_share(fraction, words):
         (-8.0, "once in 150,000 normal weeks"),
         (-12.0, "once in 10^9 normal weeks"),
         (-40.0, "once in 10^37 normal weeks"),  # past where (1 - p)^n can be told from 1
-        (-300.0, "once in 10^297 normal weeks"),  # the calibrator's floor
+        (-290.0, "once in 10^287 normal weeks"),
+        (-300.0, "rarer than the model can measure (past every normal week it learnt from)"),  # the calibrator's floor
         (math.nan, "—"),
     ],
 )

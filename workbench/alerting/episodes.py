@@ -176,6 +176,9 @@ def _more_abnormal(verdict, episode: dict) -> bool:
     worst, tail = _tail(episode.get("log10_tail")), _tail(verdict.get("tail"))
     if worst is not None and tail is not None:
         return tail < worst
+    if worst is None and tail is not None and episode["confidence"] is not None and not pd.isna(episode["confidence"]):
+        # An episode saved before the tail was kept: a tie at its confidence (often 100) takes the tail.
+        return float(verdict.get("confidence")) >= float(episode["confidence"])
     if episode["confidence"] is None or pd.isna(episode["confidence"]):
         return True
     return float(verdict.get("confidence")) > float(episode["confidence"])

@@ -12,7 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from workbench.errors import DataError, ParameterError
 
-__all__ = ["TailCalibrator"]
+__all__ = ["FLOOR", "TailCalibrator"]
+
+#: The smallest tail probability reported: a score beyond a bounded tail's end point, rarer
+#: than the calibration can measure (words say so rather than "once in 10^297 weeks").
+FLOOR = 1e-300
 
 
 class TailCalibrator(BaseEstimator):
@@ -22,7 +26,9 @@ class TailCalibrator(BaseEstimator):
     generalised Pareto tail is fitted to the excesses (peaks over threshold, as in
     SPOT, Siffer et al. 2017), so scores more extreme than anything seen in training
     still get distinct, falling probabilities instead of one floor value. A bounded
-    tail (negative shape) gives probability 0 beyond its end point, floored at 1e-300.
+    tail (negative shape) gives probability 0 beyond its end point, floored at :data:`FLOOR`
+    (beyond what the calibration can measure); a score within the training range never gets
+    less than ``1 / (n + 1)``, wherever the fitted tail ends.
 
     Parameters
     ----------
@@ -67,7 +73,12 @@ class TailCalibrator(BaseEstimator):
         p = 1.0 - np.searchsorted(self.sorted_, a, side="left") / (n + 1.0)
         tail = a > self.threshold_
         p[tail] = (1 - self.tail_quantile) * self._survival(a[tail] - self.threshold_)
-        return np.clip(p, 1e-300, 1.0)
+        # A score no more abnormal than the largest training score is never rarer than one in
+        # n + 1: a bounded fit can end below that score and would call it impossible (a page
+        # at confidence 100 for a window the training month had already seen).
+        seen = tail & (a <= self.sorted_[-1])
+        p[seen] = np.maximum(p[seen], 1.0 / (n + 1.0))
+        return np.clip(p, FLOOR, 1.0)
 
     def _survival(self, excess: np.ndarray) -> np.ndarray:
         if abs(self.shape_) < 1e-9:
@@ -76,12 +87,21 @@ class TailCalibrator(BaseEstimator):
         return np.power(base, -1 / self.shape_, where=base > 0, out=np.zeros_like(base))
 
     def inverse(self, probability: float) -> float:
-        """The abnormality whose tail probability is ``probability`` (for thresholds)."""
+        """The abnormality whose tail probability is ``probability`` (for thresholds).
+
+        Below ``1 / (n + 1)`` no training score qualifies (see :meth:`tail_probability`):
+        the answer is then past the largest training score, where the probability is at
+        most ``probability``.
+        """
         check_is_fitted(self, "sorted_")
         q = 1 - self.tail_quantile
         if probability <= q:
             ratio = probability / q
             if abs(self.shape_) < 1e-9:
-                return self.threshold_ - self.scale_ * np.log(ratio)
-            return self.threshold_ + self.scale_ / self.shape_ * (ratio ** (-self.shape_) - 1)
+                score = self.threshold_ - self.scale_ * np.log(ratio)
+            else:
+                score = self.threshold_ + self.scale_ / self.shape_ * (ratio ** (-self.shape_) - 1)
+            if probability < 1.0 / (self.sorted_.size + 1.0):
+                score = max(score, float(np.nextafter(self.sorted_[-1], np.inf)))
+            return float(score)
         return float(np.quantile(self.sorted_, 1 - probability))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from workbench.detect.calibration import FLOOR
 from workbench.detect.explain import FEATURE_NAMES, feature_words
 
 __all__ = ["count", "duration_words", "feature_words", "join_words", "metric_words", "rarity", "rarity_of_tail", "share"]
@@ -58,6 +59,9 @@ def rarity_of_tail(log10_tail: float, period_windows: int, period: str = "week")
     probability ``1 - (1 - p)^n``."""
     if log10_tail is None or math.isnan(log10_tail):
         return "—"
+    if log10_tail <= math.log10(FLOOR) + 1:
+        # Beyond a bounded tail's end: the calibration cannot say how rare, only that it is.
+        return f"rarer than the model can measure (past every normal {period} it learnt from)"
     p = min(10.0**log10_tail, 1.0)
     q = -math.expm1(period_windows * math.log1p(-p)) if p < 1 else 1.0
     if q > 0:
