@@ -161,27 +161,28 @@ def advance(
     return None, [Event("resolve", dict(episode), window)], episode
 
 
-def _tail(value) -> float | None:
+def _number(value) -> float | None:
+    """A float, or None for a missing one (None, or NaN as read back from the state)."""
     return None if value is None or pd.isna(value) else float(value)
 
 
 def _rarity(verdict) -> dict:
     """The episode's rarity fields from a model window's verdict (none known: empty)."""
-    return {"log10_tail": _tail(verdict.get("tail")), "unusual": str(verdict.get("unusual", "") or "")}
+    return {"log10_tail": _number(verdict.get("tail")), "unusual": str(verdict.get("unusual", "") or "")}
 
 
 def _more_abnormal(verdict, episode: dict) -> bool:
     """Is this model window more abnormal than the episode's worst so far? By the tail where
     both are known (it ranks beyond a confidence of 100), else by the confidence."""
-    worst, tail = _tail(episode.get("log10_tail")), _tail(verdict.get("tail"))
+    worst, tail = _number(episode.get("log10_tail")), _number(verdict.get("tail"))
     if worst is not None and tail is not None:
         return tail < worst
-    if worst is None and tail is not None and episode["confidence"] is not None and not pd.isna(episode["confidence"]):
-        # An episode saved before the tail was kept: a tie at its confidence (often 100) takes the tail.
-        return float(verdict.get("confidence")) >= float(episode["confidence"])
-    if episode["confidence"] is None or pd.isna(episode["confidence"]):
+    before = _number(episode["confidence"])
+    if before is None:
         return True
-    return float(verdict.get("confidence")) > float(episode["confidence"])
+    # An episode saved before the tail was kept: a tie at its confidence (often 100) takes the tail.
+    takes_tail = worst is None and tail is not None
+    return float(verdict.get("confidence")) >= before if takes_tail else float(verdict.get("confidence")) > before
 
 
 def payload(event: Event) -> dict:

@@ -19,15 +19,14 @@ from workbench.settings import RoutingSettings
 __all__ = ["causal_persistence", "group_alerts", "require_persistence"]
 
 
-def _confident_so_far(verdicts: pd.DataFrame, alone_confidence: float | None) -> pd.Series:
-    """Flagged windows at or after a window of their run whose confidence reached
-    ``alone_confidence`` (none if it is None): once a run has been confident enough to
-    alert alone, the rest of the run alerts too, whatever ``min_windows`` says."""
-    model = verdicts["model"].astype(bool)
+def _confident_so_far(model: pd.Series, confidence: pd.Series, run_id: pd.Series, alone_confidence: float | None) -> pd.Series:
+    """Flagged windows at or after a window of their run (``run_id``, from :func:`run_lengths`
+    of ``model``) whose confidence reached ``alone_confidence`` (none if it is None): once a
+    run has been confident enough to alert alone, the rest of it alerts too, whatever
+    ``min_windows`` says."""
     if alone_confidence is None:
-        return pd.Series(False, index=verdicts.index)
-    alone = model & (verdicts["confidence"].fillna(0.0) >= alone_confidence)
-    run_id, _ = run_lengths(model)
+        return pd.Series(False, index=model.index)
+    alone = model & (confidence.fillna(0.0) >= alone_confidence)
     return model & alone.astype(int).groupby(run_id).cummax().astype(bool)
 
 
@@ -47,8 +46,8 @@ def require_persistence(verdicts: pd.DataFrame, min_windows: int, alone_confiden
         return verdicts
     out = verdicts.copy()
     model = out["model"].astype(bool)
-    confident = _confident_so_far(out, alone_confidence)
     run_id, length = run_lengths(model)
+    confident = _confident_so_far(model, out["confidence"], run_id, alone_confidence)
     out["model"] = model & ((length >= min_windows) | confident)
     width = out["window_end"] - out.index.to_series()
     run_start = out.index.to_series().groupby(run_id).transform("first")
@@ -74,7 +73,7 @@ def causal_persistence(verdicts: pd.DataFrame, min_windows: int, alone_confidenc
     model = out["model"].astype(bool)
     run_id, _ = run_lengths(model)
     position = model.astype(int).groupby(run_id).cumsum()  # 1, 2, ... within a run of flags
-    out["model"] = model & ((position >= min_windows) | _confident_so_far(verdicts, alone_confidence))
+    out["model"] = model & ((position >= min_windows) | _confident_so_far(model, out["confidence"], run_id, alone_confidence))
     return out
 
 
