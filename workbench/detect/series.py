@@ -46,22 +46,35 @@ __all__ = ["SeriesDetector", "likelihood", "new_range", "robust_z", "suppress_re
 def robust_z(values: pd.Series, history: int, min_history: int) -> pd.Series:
     """|value - trailing median| / (MAD_TO_SIGMA * MAD), from the previous ``history`` rows; capped at 50.
 
-    The scale has a floor of 0.1 % of the mean absolute level seen so far, so a
-    flat stretch does not turn the first wiggle into an infinite z-score.
+    NaN until it is defined: the median needs ``min_history`` rows, the MAD half as many
+    deviations from it. The scale has a floor of 0.1 % of the mean absolute level seen
+    so far, so a flat stretch does not turn the first wiggle into an infinite z-score.
     """
     median = values.rolling(history, min_periods=min_history).median().shift(1)
-    mad = (values - median).abs().rolling(history, min_periods=min_history).median().shift(1)
+    mad = (values - median).abs().rolling(history, min_periods=_half(min_history)).median().shift(1)
     floor = 1e-3 * values.abs().expanding().mean().shift(1) + 1e-9
-    return ((values - median).abs() / np.maximum(MAD_TO_SIGMA * mad, floor)).fillna(0.0).clip(upper=50.0)
+    return ((values - median).abs() / np.maximum(MAD_TO_SIGMA * mad, floor)).clip(upper=50.0)
 
 
 def likelihood(raw: pd.Series | np.ndarray, short: int, long: int, min_history: int) -> np.ndarray:
-    """Gaussian tail probability of the recent mean of ``raw`` against its longer history."""
+    """Gaussian tail probability of the recent mean of ``raw`` against its longer history.
+
+    NaN rows of ``raw`` (a voice still warming up) are left out of both means; the
+    likelihood is 0 until the history holds ``min_history // 2`` defined values. (Counting
+    warm-up rows as zeros made the first real value look infinitely unusual against a
+    history of zeros: every series alarmed at row ``2 * min_history``, then stayed
+    oversensitive for ``long`` rows.)
+    """
     r = pd.Series(np.asarray(raw, dtype=float))
     recent = r.rolling(short, min_periods=1).mean()
-    mean = r.rolling(long, min_periods=min_history).mean().shift(short)
-    spread = r.rolling(long, min_periods=min_history).std().shift(short)
-    return np.array(norm.cdf(((recent - mean) / np.maximum(spread, 1e-6)).fillna(0.0)), dtype=float)
+    mean = r.rolling(long, min_periods=_half(min_history)).mean().shift(short)
+    spread = r.rolling(long, min_periods=_half(min_history)).std().shift(short)
+    return np.array(norm.cdf(((recent - mean) / np.maximum(spread, 1e-6)).fillna(-np.inf)), dtype=float)
+
+
+def _half(min_history: int) -> int:
+    """Defined values a warming-up stage waits for: half the minimum history, at least 2."""
+    return max(2, min_history // 2)
 
 
 def new_range(values: pd.Series, margin: float, min_history: int) -> np.ndarray:
@@ -113,7 +126,9 @@ class SeriesDetector(BaseEstimator):
     history : int
         Rows in the trailing median/MAD baseline (2016 = a week of 5-minute samples).
     min_history : int
-        Rows needed before any score is non-zero.
+        Rows before the new-range flag can speak. The voices speak after about twice as
+        many: a median of ``min_history`` rows, a MAD of half as many deviations from it,
+        then a likelihood history of half as many z-scores.
     short, long : int
         Rows of the likelihood layer's recent mean and of its reference history.
     alarm : float
@@ -226,7 +241,7 @@ class SeriesDetector(BaseEstimator):
             voice[: 3 * week] = 0.0
             voices.append(voice)
         if self.forest_voice:
-            voices.append(self._forest(np.column_stack([v.to_numpy() for v in z]), week))
+            voices.append(self._forest(np.nan_to_num(np.column_stack([v.to_numpy() for v in z])), week))
         score = np.max(voices, axis=0)
         score = np.where(new_range(s, self.margin, self.min_history), np.maximum(score, 0.99999), score)
         score = np.where(s.isna().to_numpy(), 0.0, score)
