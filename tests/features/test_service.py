@@ -112,3 +112,39 @@ def test_an_unknown_side_is_an_error():
 
 def test_every_feature_has_a_declared_side():
     assert all(isinstance(side, Side) for side in BAD_SIDE.values())
+
+
+def _evening_decline(days=14, seed=0):
+    """Traffic that falls steadily from 18:00 to 21:00 every day (a third lower by the end), with 1 % noise."""
+    index = pd.date_range("2026-09-07", periods=96 * days, freq="15min", tz="UTC")
+    hours = index.hour + index.minute / 60
+    level = np.where((hours >= 18) & (hours < 21), 300 * (1 - (hours - 18) / 9), np.where(hours >= 21, 200.0, 300.0))
+    rng = np.random.default_rng(seed)
+    windows = pd.DataFrame({m: 50 + rng.normal(0, 1, len(index)) for m in ["error_rate", "cpu_usage", "memory_usage"]}, index=index)
+    windows["request_rate"] = level * np.exp(rng.normal(0, 0.01, len(index)))
+    return windows
+
+
+def test_a_level_that_moves_within_the_hour_is_judged_at_its_own_time_of_day():
+    windows = _evening_decline()
+    features = ServiceFeatures().fit(windows)
+    z = features.transform(windows)["request_rate_z"]
+    assert z[(z.index.hour >= 18) & (z.index.hour < 21)].abs().max() < 4  # the daily decline itself is normal
+    dropped = windows.copy()
+    at = dropped.index[-96 + 79]  # the last day, 19:45
+    dropped.loc[at, "request_rate"] *= 2 / 3
+    # A third of the traffic gone stands out by far. Hourly slots measured the spread across an
+    # hour of steady decline (a 10 % fall), so the same drop read under 10 robust sigmas.
+    assert features.transform(dropped).loc[at, "request_rate_z"] < -20
+
+
+def test_a_model_saved_with_hourly_slots_still_transforms():
+    windows = _week_of_windows()
+    features = ServiceFeatures().fit(windows)
+    # What a model pickled before window slots holds: hourly medians and spreads, no slots_per_day_.
+    old = clone(features)
+    old.__dict__.update({k: v for k, v in features.__dict__.items() if k != "slots_per_day_"})
+    hour_of = (features.median_.index // 96) * 24 + (features.median_.index % 96) // 4
+    old.median_, old.spread_ = features.median_.groupby(hour_of).median(), features.spread_.groupby(hour_of).median()
+    out = old.transform(windows)
+    assert len(old.median_) == 48 and out["request_rate_z"].notna().all() and out["request_rate_z"].abs().median() < 2

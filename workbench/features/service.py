@@ -71,7 +71,8 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
     """Window features for the model: seasonal residuals, cross-metric excess, trends, context.
 
     ``fit`` learns, from normal training windows only, the median and robust spread
-    of each metric per (weekday or weekend, hour) slot, and how CPU follows traffic.
+    of each metric per slot (weekday or weekend, and the window's time of day, pooled over
+    half an hour either side), and how CPU follows traffic.
     ``transform`` turns windows into features, all in robust z units:
 
     * ``<metric>_z``: residual against the slot's median (log scale for traffic and
@@ -103,9 +104,28 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
                 v[m] = np.log1p(v[m].clip(lower=0))
         return v
 
-    @staticmethod
-    def _slot(index: pd.DatetimeIndex) -> np.ndarray:
-        return (index.day_of_week >= 5).astype(int) * 24 + index.hour
+    def _slot(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """Weekday or weekend, and the window's place in the day (one slot per window width)."""
+        per_day = getattr(self, "slots_per_day_", 24)  # models saved before window slots had hourly ones
+        minute = index.hour * 60 + index.minute
+        return (index.day_of_week >= 5).astype(int) * per_day + (minute * per_day) // 1440
+
+    def _pooled(self, slot: np.ndarray, values: pd.DataFrame) -> pd.DataFrame:
+        """Per slot, the median of ``values`` over the slots within half an hour either side (same day kind).
+
+        Centred, so a level that rises or falls through the hour (traffic in the evening) is
+        judged against its own time of day, not the hour's middle; as many windows as an
+        hourly slot held, so the baseline is no noisier.
+        """
+        per_day = self.slots_per_day_
+        reach = int(pd.Timedelta(minutes=30) // self.window_) if self.window_ < pd.Timedelta(hours=1) else 0
+        kind, place = slot // per_day, slot % per_day
+        parts = []
+        for offset in range(-reach, reach + 1):
+            shifted = kind * per_day + (place - offset) % per_day  # the slot these rows count for
+            parts.append(values.set_axis(shifted, axis=0))
+        pooled = pd.concat(parts)
+        return pooled.groupby(level=0).median()
 
     def fit(self, windows: pd.DataFrame, y=None, *, events: pd.DataFrame | None = None, normal: pd.Series | None = None) -> ServiceFeatures:
         """Learn slot baselines from the normal windows.
@@ -142,11 +162,11 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         self.metrics_ = list(windows.columns)
         # The width of the windows (config.window as the data carries it), for context flags.
         self.window_ = infer_step(windows.index)
+        self.slots_per_day_ = max(1, int(pd.Timedelta(days=1) // self.window_))
         v = self._values(clean)
         slot = self._slot(clean.index)
-        grouped = v.groupby(slot)
-        self.median_ = grouped.median()
-        spread = (v - self.median_.reindex(slot).to_numpy()).abs().groupby(slot).median() * MAD_TO_SIGMA
+        self.median_ = self._pooled(slot, v)
+        spread = self._pooled(slot, (v - self.median_.reindex(slot).to_numpy()).abs()) * MAD_TO_SIGMA
         overall = (v - v.median()).abs().median() * MAD_TO_SIGMA
         # A slot's spread never falls below a quarter of the metric's overall spread, nor to
         # zero. Deliberately conservative (measured in benchmarks/RESULTS.md): a floor relative
