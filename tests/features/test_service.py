@@ -62,8 +62,8 @@ def test_sklearn_compatible(estimator, check):
 
 
 def test_params_and_clone():
-    features = ServiceFeatures(trend_windows=4, sustain_windows=2)
-    assert features.get_params() == {"trend_windows": 4, "sustain_windows": 2}
+    features = ServiceFeatures(trend_windows=4, sustain_windows=2, slot_width="1h")
+    assert features.get_params() == {"trend_windows": 4, "sustain_windows": 2, "slot_width": "1h"}
     twin = clone(features)
     assert twin is not features and twin.get_params() == features.get_params()
 
@@ -148,3 +148,18 @@ def test_a_model_saved_with_hourly_slots_still_transforms():
     old.median_, old.spread_ = features.median_.groupby(hour_of).median(), features.spread_.groupby(hour_of).median()
     out = old.transform(windows)
     assert len(old.median_) == 48 and out["request_rate_z"].notna().all() and out["request_rate_z"].abs().median() < 2
+
+
+def test_slot_width_sets_the_slots():
+    windows = _week_of_windows()
+    assert len(ServiceFeatures().fit(windows).median_) == 2 * 96
+    hourly = ServiceFeatures(slot_width="1h").fit(windows)
+    assert len(hourly.median_) == 2 * 24 and hourly.slot_width_ == pd.Timedelta("1h")
+    # Never narrower than the windows themselves.
+    assert ServiceFeatures(slot_width="5min").fit(windows).slot_width_ == pd.Timedelta("15min")
+
+
+@pytest.mark.parametrize("bad", ["soon", "0min", "2D"])
+def test_a_bad_slot_width_is_refused(bad):
+    with pytest.raises(ValueError, match="slot_width"):
+        ServiceFeatures(slot_width=bad).fit(_week_of_windows())

@@ -91,11 +91,16 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         Windows over which the memory trend is taken (8 windows: 2 h at 15 minutes).
     sustain_windows : int
         Windows averaged for ``sustained_z`` (4 windows: 1 h at 15 minutes).
+    slot_width : str or None
+        Width of a baseline slot within the day (a pandas duration); by default the window
+        width. Slots narrower than an hour pool the slots within half an hour either side.
+        ``"1h"`` gives hourly slots, as before window slots.
     """
 
-    def __init__(self, trend_windows: int = 8, sustain_windows: int = 4) -> None:
+    def __init__(self, trend_windows: int = 8, sustain_windows: int = 4, slot_width: str | None = None) -> None:
         self.trend_windows = trend_windows
         self.sustain_windows = sustain_windows
+        self.slot_width = slot_width
 
     def _values(self, windows: pd.DataFrame) -> pd.DataFrame:
         v = windows.copy()
@@ -118,7 +123,8 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         hourly slot held, so the baseline is no noisier.
         """
         per_day = self.slots_per_day_
-        reach = int(pd.Timedelta(minutes=30) // self.window_) if self.window_ < pd.Timedelta(hours=1) else 0
+        width = getattr(self, "slot_width_", self.window_)
+        reach = int(pd.Timedelta(minutes=30) // width) if width < pd.Timedelta(hours=1) else 0
         kind, place = slot // per_day, slot % per_day
         parts = []
         for offset in range(-reach, reach + 1):
@@ -162,7 +168,14 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         self.metrics_ = list(windows.columns)
         # The width of the windows (config.window as the data carries it), for context flags.
         self.window_ = infer_step(windows.index)
-        self.slots_per_day_ = max(1, int(pd.Timedelta(days=1) // self.window_))
+        try:
+            slot = pd.Timedelta(self.slot_width) if self.slot_width is not None else self.window_
+        except ValueError as exc:
+            raise ParameterError(f"slot_width must be a duration such as '15min' or '1h': {exc}") from None
+        if not pd.Timedelta(0) < slot <= pd.Timedelta(days=1):
+            raise ParameterError(f"slot_width must be longer than 0 and at most a day, got {self.slot_width!r}")
+        self.slot_width_ = max(slot, self.window_)
+        self.slots_per_day_ = max(1, int(pd.Timedelta(days=1) // self.slot_width_))
         v = self._values(clean)
         slot = self._slot(clean.index)
         self.median_ = self._pooled(slot, v)

@@ -135,8 +135,9 @@ def fit_baseline(
 ) -> ServiceFeatures:
     """A service's slot baselines (a fitted :class:`ServiceFeatures`), learnt from its normal windows only.
 
-    A service's model carries fitted features already (``ServiceModel.features``); this fits
-    the same baselines where there is no model, or over a longer history than the model's.
+    Hourly slots, not the model's window slots (``ServiceModel.features``): the signature's
+    parameters were chosen on hourly deviations. Fitted here over the history given, with or
+    without a model.
     Windows overlapping one of ``incidents`` (the service's own, widened by ``margin``) or a
     campaign or maintenance in ``events`` are left out, as in training.
 
@@ -152,7 +153,9 @@ def fit_baseline(
     if events is not None and len(events):
         normal = remove_planned(normal, events, window=width)
     flags = pd.Series(windows.index.isin(normal.index), index=windows.index)
-    return ServiceFeatures().fit(windows, events=events, normal=flags)
+    # Hourly slots: the signature's threshold, block weights and calibration were chosen on
+    # hourly deviations (bench_runbooks.py); the model's window slots would need them chosen again.
+    return ServiceFeatures(slot_width="1h").fit(windows, events=events, normal=flags)
 
 
 def deviations(features: ServiceFeatures, windows: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.DataFrame:
