@@ -117,8 +117,8 @@ def test_format_top(top, expected):
 @pytest.mark.parametrize(
     "when, slot",
     [
-        (pd.Timestamp("2026-10-20 14:15", tz="UTC"), "a weekday 14:00"),  # a Tuesday
-        (pd.Timestamp("2026-10-25 03:45", tz="UTC"), "a weekend 03:00"),  # a Sunday
+        (pd.Timestamp("2026-10-20 14:15", tz="UTC"), "a weekday 14:15"),  # a Tuesday
+        (pd.Timestamp("2026-10-25 03:45", tz="UTC"), "a weekend 03:45"),  # a Sunday
     ],
 )
 def test_format_top_names_the_slot_once(when, slot):

@@ -48,14 +48,15 @@ def test_a_level_shift_is_flagged_once():
     assert alarms.size >= 1 and 2000 <= alarms[0] <= 2005
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_the_warm_up_raises_no_alarm_on_noise(seed):
+@pytest.mark.parametrize("forest_voice", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_warm_up_raises_no_alarm_on_noise(seed, forest_voice):
     # Warm-up rows once counted as zeros in the likelihood's history: the first real
     # z-score (row 2 * min_history) then looked infinitely unusual and every series alarmed.
     x = column(np.random.default_rng(seed).normal(size=800))
-    score = SeriesDetector(margin=10.0).fit(x).score_samples(x)  # no new-range flags: the voices only
+    score = SeriesDetector(margin=10.0, forest_voice=forest_voice).fit(x).score_samples(x)  # no new-range flags: the voices only
     assert (score[:400] < 0.9999).all()
-    assert (score[:150] == 0).all()  # nothing speaks before its baseline exists
+    assert (score[:200] == 0).all()  # nothing speaks before its baseline exists
 
 
 def test_constant_series_gives_no_alarm():

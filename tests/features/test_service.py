@@ -9,7 +9,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from workbench.contracts import Side
 from workbench.errors import DataError
-from workbench.features.service import BAD_SIDE, ServiceFeatures, bad_deviation
+from workbench.features.service import (
+    BAD_SIDE,
+    ServiceFeatures,
+    bad_deviation,
+    pool_reach,
+)
 
 FRAME = "works on windows: a DataFrame of named metrics with a DatetimeIndex and a week of history, not arbitrary arrays"
 NAN = "a window with a missing metric gets NaN features (a gap is not an error); the check expects an error"
@@ -139,15 +144,14 @@ def test_a_level_that_moves_within_the_hour_is_judged_at_its_own_time_of_day():
 
 
 def test_a_model_saved_with_hourly_slots_still_transforms():
-    windows = _week_of_windows()
-    features = ServiceFeatures().fit(windows)
-    # What a model pickled before window slots holds: hourly medians and spreads, no slots_per_day_.
-    old = clone(features)
-    old.__dict__.update({k: v for k, v in features.__dict__.items() if k != "slots_per_day_"})
-    hour_of = (features.median_.index // 96) * 24 + (features.median_.index % 96) // 4
-    old.median_, old.spread_ = features.median_.groupby(hour_of).median(), features.spread_.groupby(hour_of).median()
-    out = old.transform(windows)
-    assert len(old.median_) == 48 and out["request_rate_z"].notna().all() and out["request_rate_z"].abs().median() < 2
+    windows = _evening_decline()
+    hourly = ServiceFeatures(slot_width="1h").fit(windows)
+    # What a model pickled before window slots holds: hourly slots, none of these attributes.
+    state = {k: v for k, v in hourly.__getstate__().items() if k not in ("slot_width", "slot_width_", "slots_per_day_")}
+    old = ServiceFeatures.__new__(ServiceFeatures)
+    old.__setstate__(state)
+    pd.testing.assert_frame_equal(old.transform(windows), hourly.transform(windows))
+    assert old.get_params()["slot_width"] == "1h" and "ServiceFeatures" in repr(old) and clone(old).get_params() == old.get_params()
 
 
 def test_slot_width_sets_the_slots():
@@ -159,7 +163,21 @@ def test_slot_width_sets_the_slots():
     assert ServiceFeatures(slot_width="5min").fit(windows).slot_width_ == pd.Timedelta("15min")
 
 
-@pytest.mark.parametrize("bad", ["soon", "0min", "2D"])
+@pytest.mark.parametrize("bad", ["soon", "0min", "2D", "60", 60])
 def test_a_bad_slot_width_is_refused(bad):
     with pytest.raises(ValueError, match="slot_width"):
         ServiceFeatures(slot_width=bad).fit(_week_of_windows())
+
+
+@pytest.mark.parametrize(
+    ("width", "reach"), [("1min", 30), ("5min", 6), ("10min", 3), ("15min", 2), ("20min", 1), ("30min", 1), ("45min", 1), ("1h", 0), ("2h", 0)]
+)
+def test_a_slot_pools_about_an_hour(width, reach):
+    assert pool_reach(pd.Timedelta(width)) == reach
+
+
+def test_slots_cover_a_day_that_the_width_does_not_divide():
+    index = pd.date_range("2026-09-07", periods=8 * 206, freq="7min", tz="UTC")
+    features = ServiceFeatures().fit(pd.DataFrame({"cpu_usage": 50 + np.sin(np.arange(len(index)))}, index=index))
+    slots = features._slot(index)
+    assert features.slots_per_day_ == 206 and slots.min() >= 0 and slots.max() < 2 * 206

@@ -17,7 +17,7 @@ SYSTEMS = ("baseline", "model", "hybrid")
 FIGURES = {"alerts", "alerts_per_week", "fp_share", "false_alerts", "incidents", "missed_incidents", "ttd_median_minutes", "ttd_worst_minutes"}
 # "latency p95 far above its usual level for a weekday 14:00 (z +12.0); CPU well below its usual level (z -5.1)"
 TOP = re.compile(
-    r"^[\w ]+ (far |well )?(above|below) its usual level for a (weekday|weekend) \d\d:00 \(z [+-]\d+\.\d\)"
+    r"^[\w ]+ (far |well )?(above|below) its usual level for a (weekday|weekend) \d\d:\d\d \(z [+-]\d+\.\d\)"
     r"(; [\w ]+ (far |well )?(above|below) its usual level \(z [+-]\d+\.\d\))*$"
 )
 

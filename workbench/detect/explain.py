@@ -4,7 +4,7 @@ SHAP's TreeExplainer explains an Isolation Forest's expected path length: a
 negative contribution shortens the path, i.e. pushes the window towards
 anomalous. For each explained row the ``k`` features with the most negative
 contributions are reported with their value (z units: + above the usual level
-for that hour, - below) and contribution.
+for that time of day, - below) and contribution.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 __all__ = ["FEATURE_NAMES", "Explainer", "feature_words", "format_top", "slot_words"]
 
 #: What each model feature measures, in words (the ``_z`` features are deviations from the
-#: usual level of their weekday-or-weekend hour, in robust standard deviations).
+#: usual level at their time of day on a weekday or at the weekend, in robust standard deviations).
 FEATURE_NAMES = {
     "request_rate_z": "request rate",
     "error_rate_z": "error rate",
@@ -74,13 +74,17 @@ class Explainer:
 
 
 def slot_words(when: pd.Timestamp) -> str:
-    """The baseline slot a window is compared with: "a weekday 14:00" or "a weekend 03:00"."""
+    """The baseline a window is compared with: "a weekday 14:15" or "a weekend 03:45".
+
+    The window's own time of day: its slot baseline is centred there (see
+    :class:`~workbench.features.service.ServiceFeatures`).
+    """
     day = "weekend" if when.day_of_week >= 5 else "weekday"
-    return f"a {day} {when:%H}:00"
+    return f"a {day} {when:%H:%M}"
 
 
 def feature_words(feature: str, value: float, when: pd.Timestamp | None = None) -> str:
-    """One top feature in words: "latency p95 far above its usual level for a weekday 14:00".
+    """One top feature in words: "latency p95 far above its usual level for a weekday 14:15".
 
     ``value`` is in z units (robust standard deviations from the slot's usual level; +
     above, - below): "far" from 10, "well" from 4. ``when`` (the window's start) names the

@@ -47,7 +47,7 @@ def robust_z(values: pd.Series, history: int, min_history: int) -> pd.Series:
     """|value - trailing median| / (MAD_TO_SIGMA * MAD), from the previous ``history`` rows; capped at 50.
 
     NaN until it is defined: the median needs ``min_history`` rows, the MAD half as many
-    deviations from it. The scale has a floor of 0.1 % of the mean absolute level seen
+    deviations from it (at least 2). The scale has a floor of 0.1 % of the mean absolute level seen
     so far, so a flat stretch does not turn the first wiggle into an infinite z-score.
     """
     median = values.rolling(history, min_periods=min_history).median().shift(1)
@@ -60,7 +60,7 @@ def likelihood(raw: pd.Series | np.ndarray, short: int, long: int, min_history: 
     """Gaussian tail probability of the recent mean of ``raw`` against its longer history.
 
     NaN rows of ``raw`` (a voice still warming up) are left out of both means; the
-    likelihood is 0 until the history holds ``min_history // 2`` defined values. (Counting
+    likelihood is 0 until the history holds half ``min_history`` defined values (at least 2). (Counting
     warm-up rows as zeros made the first real value look infinitely unusual against a
     history of zeros: every series alarmed at row ``2 * min_history``, then stayed
     oversensitive for ``long`` rows.)
@@ -241,7 +241,7 @@ class SeriesDetector(BaseEstimator):
             voice[: 3 * week] = 0.0
             voices.append(voice)
         if self.forest_voice:
-            voices.append(self._forest(np.nan_to_num(np.column_stack([v.to_numpy() for v in z])), week))
+            voices.append(self._forest(np.column_stack([v.to_numpy() for v in z]), week))
         score = np.max(voices, axis=0)
         score = np.where(new_range(s, self.margin, self.min_history), np.maximum(score, 0.99999), score)
         score = np.where(s.isna().to_numpy(), 0.0, score)
@@ -262,11 +262,18 @@ class SeriesDetector(BaseEstimator):
         week = week or 7 * 288
         day = max(1, week // 7)
         n = len(X)
-        surprise = np.zeros(n)
+        # A row is known once the level and change voices are (the weekly one is 0 until it speaks);
+        # rows still warming up are neither learnt from nor scored, as in the other voices.
+        known = np.isfinite(X[:, :2]).all(axis=1)
+        X = np.nan_to_num(X)
+        surprise = np.full(n, np.nan)
         for t0 in range(max(self.min_history, 200), n, day):
             lo = max(0, t0 - 2 * week)
-            model = IsolationForestDetector(n_estimators=50, max_samples=min(256, t0 - lo), random_state=self.random_state)
-            model.fit(X[lo:t0])
-            t1 = min(n, t0 + day)
-            surprise[t0:t1] = -np.log10(model.tail_probability(X[t0:t1]))
+            past = X[lo:t0][known[lo:t0]]
+            if len(past) < _half(self.min_history):
+                continue
+            model = IsolationForestDetector(n_estimators=50, max_samples=min(256, len(past)), random_state=self.random_state)
+            model.fit(past)
+            rows = np.arange(t0, min(n, t0 + day))[known[t0 : min(n, t0 + day)]]
+            surprise[rows] = -np.log10(model.tail_probability(X[rows]))
         return likelihood(surprise, self.short, self.long, self.min_history)

@@ -4,6 +4,8 @@ in robust z units (:class:`ServiceFeatures`), and which side of each is bad news
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -14,7 +16,7 @@ from workbench.contracts import Side
 from workbench.errors import DataError, ParameterError
 from workbench.features.context import context_flags
 
-__all__ = ["BAD_SIDE", "FEATURE_CONTEXT", "SUMMARY_FEATURES", "ServiceFeatures", "bad_deviation"]
+__all__ = ["BAD_SIDE", "FEATURE_CONTEXT", "SUMMARY_FEATURES", "ServiceFeatures", "bad_deviation", "pool_reach"]
 
 # --- model features ----------------------------------------------------------------------------
 
@@ -56,6 +58,15 @@ def bad_deviation(values: pd.Series, side: Side | str) -> pd.Series:
     return side.magnitude(values)
 
 
+def pool_reach(width: pd.Timedelta) -> int:
+    """Slots pooled on each side of a slot of ``width``: enough for about an hour in all.
+
+    1 for 20 to 59 minutes, 2 for 15 minutes, 6 for 5, 30 for 1; 0 from an hour up.
+    """
+    ratio = pd.Timedelta(hours=1) / width
+    return math.ceil((ratio - 1) / 2 - 1e-9) if ratio > 1 else 0
+
+
 _Z_CAP = 1000.0  # only guards against infinities; extremes must stay extreme
 
 
@@ -92,9 +103,10 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
     sustain_windows : int
         Windows averaged for ``sustained_z`` (4 windows: 1 h at 15 minutes).
     slot_width : str or None
-        Width of a baseline slot within the day (a pandas duration); by default the window
-        width. Slots narrower than an hour pool the slots within half an hour either side.
-        ``"1h"`` gives hourly slots, as before window slots.
+        Width of a baseline slot within the day (a pandas duration from ``"1min"`` to
+        ``"1D"``), never narrower than the windows; by default the window width. Slots
+        narrower than an hour pool the slots within half an hour either side. ``"1h"`` gives
+        hourly slots, as before window slots.
     """
 
     def __init__(self, trend_windows: int = 8, sustain_windows: int = 4, slot_width: str | None = None) -> None:
@@ -109,29 +121,53 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
                 v[m] = np.log1p(v[m].clip(lower=0))
         return v
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Models pickled before window slots had hourly slots and none of these attributes.
+        self.__dict__.setdefault("slot_width", "1h")
+        if "median_" in self.__dict__:
+            self.__dict__.setdefault("slot_width_", pd.Timedelta(hours=1))
+            self.__dict__.setdefault("slots_per_day_", 24)
+
+    def _slot_width(self) -> pd.Timedelta:
+        """The configured slot width, checked: a duration with a unit, from a minute to a day."""
+        if self.slot_width is None:
+            return self.window_
+        try:
+            width = pd.Timedelta(self.slot_width) if isinstance(self.slot_width, str) else None
+        except ValueError:
+            width = None
+        if width is None or not pd.Timedelta(minutes=1) <= width <= pd.Timedelta(days=1):
+            raise ParameterError(f"slot_width must be a duration from '1min' to '1D' such as '15min' or '1h', got {self.slot_width!r}")
+        return width
+
     def _slot(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """Weekday or weekend, and the window's place in the day (one slot per window width)."""
-        per_day = getattr(self, "slots_per_day_", 24)  # models saved before window slots had hourly ones
-        minute = index.hour * 60 + index.minute
-        return (index.day_of_week >= 5).astype(int) * per_day + (minute * per_day) // 1440
+        """Weekday or weekend, and the slot of the day a window starts in."""
+        place = np.asarray((index - index.normalize()) // self.slot_width_, dtype=int)
+        return (index.day_of_week >= 5).astype(int) * self.slots_per_day_ + place
 
     def _pooled(self, slot: np.ndarray, values: pd.DataFrame) -> pd.DataFrame:
-        """Per slot, the median of ``values`` over the slots within half an hour either side (same day kind).
+        """Per slot, the median of ``values`` over the slots within half an hour either side.
 
         Centred, so a level that rises or falls through the hour (traffic in the evening) is
-        judged against its own time of day, not the hour's middle; as many windows as an
-        hourly slot held, so the baseline is no noisier.
+        judged against its own time of day, not the hour's middle; about an hour of slots, as
+        many windows as an hourly slot held, so the baseline is no noisier. The pool wraps
+        around midnight within the same kind of day (weekday 00:00 pools weekday 23:45).
+        Centred on a bend in the daily shape (traffic starting to fall), the median lags the
+        bend a little: a deviation there reads somewhat larger than elsewhere.
         """
-        per_day = self.slots_per_day_
-        width = getattr(self, "slot_width_", self.window_)
-        reach = int(pd.Timedelta(minutes=30) // width) if width < pd.Timedelta(hours=1) else 0
-        kind, place = slot // per_day, slot % per_day
-        parts = []
-        for offset in range(-reach, reach + 1):
-            shifted = kind * per_day + (place - offset) % per_day  # the slot these rows count for
-            parts.append(values.set_axis(shifted, axis=0))
-        pooled = pd.concat(parts)
-        return pooled.groupby(level=0).median()
+        per_day, reach = self.slots_per_day_, pool_reach(self.slot_width_)
+        data = values.to_numpy(dtype=float)
+        order = np.argsort(slot, kind="stable")
+        keys, starts = np.unique(slot[order], return_index=True)
+        rows_of = {int(k): order[a:e] for k, a, e in zip(keys, starts, [*starts[1:], len(order)])}
+        medians = {}
+        for kind in range(2):
+            for place in range(per_day):
+                near = [rows_of[k] for o in range(-reach, reach + 1) if (k := kind * per_day + (place + o) % per_day) in rows_of]
+                if near:
+                    medians[kind * per_day + place] = np.median(data[np.concatenate(near)], axis=0)
+        return pd.DataFrame.from_dict(medians, orient="index", columns=values.columns).sort_index()
 
     def fit(self, windows: pd.DataFrame, y=None, *, events: pd.DataFrame | None = None, normal: pd.Series | None = None) -> ServiceFeatures:
         """Learn slot baselines from the normal windows.
@@ -168,14 +204,8 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         self.metrics_ = list(windows.columns)
         # The width of the windows (config.window as the data carries it), for context flags.
         self.window_ = infer_step(windows.index)
-        try:
-            slot = pd.Timedelta(self.slot_width) if self.slot_width is not None else self.window_
-        except ValueError as exc:
-            raise ParameterError(f"slot_width must be a duration such as '15min' or '1h': {exc}") from None
-        if not pd.Timedelta(0) < slot <= pd.Timedelta(days=1):
-            raise ParameterError(f"slot_width must be longer than 0 and at most a day, got {self.slot_width!r}")
-        self.slot_width_ = max(slot, self.window_)
-        self.slots_per_day_ = max(1, int(pd.Timedelta(days=1) // self.slot_width_))
+        self.slot_width_ = max(self._slot_width(), self.window_)
+        self.slots_per_day_ = math.ceil(pd.Timedelta(days=1) / self.slot_width_)
         v = self._values(clean)
         slot = self._slot(clean.index)
         self.median_ = self._pooled(slot, v)

@@ -5,7 +5,7 @@
   separating alerts where the confidence itself reads 100.0 for most of them.
 * :func:`feature_words` (from :mod:`workbench.detect.explain`, which words alert
   annotations the same way): a SHAP top feature as "latency p95 far above its usual
-  level for a weekday 14:00".
+  level for a weekday 14:15".
 * :func:`count`, :func:`share`: "1 incident", "3 incidents"; "23 %"; :func:`duration_words`,
   :func:`join_words`, :func:`metric_words`: "2.5 hours", "a, b and c", "latency p95".
 """
