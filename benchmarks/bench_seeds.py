@@ -41,8 +41,9 @@ HELD_BACK = [
     ((101, 103, 107, 109), "first run on 2026-11-29 at commit de165ad, after the kept fixes below up to the calibration's floor"),
     ((201, 203, 207, 209), "first run on 2026-11-29 after the window-slot baselines (the last kept fix below)"),
 ]
-#: Never run yet: the held-back set for the next fix.
-NEXT_HELD_BACK = (301, 303, 307, 309)
+#: Never run yet: the held-back set for the next fix. (301, 303, 307 and 309 were run once, on 2026-11-29,
+#: with a change that was not kept, the last entry below: seen, so no longer held back.)
+NEXT_HELD_BACK = (401, 403, 407, 409)
 #: Changes tried on the development seeds, kept or not, with what they did there (false
 #: positives and misses per seed 7/11/13/17/19, against the code of their day). Kept here so
 #: nobody tries them again blind; none was tried on a held-back seed.
@@ -69,6 +70,14 @@ TRIED = [
     "incident costs 20 false alerts) a clear gain; the false positives are the price. On the held-back seeds 101/103/107/109, "
     "already reported and not tuned on: false positives 37/16/24/28 -> 37/9/24/24 %, misses 1/0/0/2 -> 1/0/0/1, median time to "
     "detect 34/18/25/17 -> 34/18/17/15 min.",
+    "Not kept (yet), a change to the data, not the detector: the sample's rates as the documented Prometheus queries return "
+    "them, 5-minute rates sampled once a minute (they are per-minute ratios, so the critical error rule pages on "
+    "self-healing blips it would not see over `rate(...[5m])`). On the development seeds false positives 23/28/33/17/20 -> "
+    "25/11/24/17/18 %, none missed, median time to detect 16/14/27/12/20 -> 15/24/27/19/20 min. But on the held-back "
+    "seeds (run with it, not tuned on) the brief rule pages fell from 25 to 8 while the model's other false alarms rose from "
+    "27 to 43: false positives 37/9/24/24 -> 45/16/15/26 % (101-109) and 11/22/19/14 -> 18/19/17/12 % (201-209). The "
+    "fidelity argument stands; why the model errs more on smoother data is the open question. Seeds 301-309 were first run "
+    "with it (20/26/18/21 %, one miss), so they are no longer held back.",
 ]
 #: The issue's bar for every reported seed (issue 16's "done when").
 GOALS = "at least 68 % fewer alerts, at most 12 % false positives, none missed, median time to detect at most 20 minutes"
