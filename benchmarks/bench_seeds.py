@@ -46,7 +46,7 @@ HELD_BACK = [
 NEXT_HELD_BACK = (401, 403, 407, 409)
 #: Changes tried on the development seeds, kept or not, with what they did there (false
 #: positives and misses per seed 7/11/13/17/19, against the code of their day). Kept here so
-#: nobody tries them again blind; none was tried on a held-back seed.
+#: nobody tries them again blind. None was tried on a held-back seed but the last, whose entry says what that spent.
 TRIED = [
     "**Kept**: one model window alone alerts at confidence 99.99 or more (`routing.alone_confidence`): median time to detect "
     "30/29/30/26/34 -> 16/24/24/12/20 min, false positives unchanged but seed 17 (20 -> 22 %).",

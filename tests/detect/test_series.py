@@ -162,3 +162,11 @@ def test_real_file_every_row_in_order():
     assert list(out.columns) == ["timestamp", "value", "anomaly_score"]
     assert len(out) == len(frame) and out["timestamp"].equals(frame["timestamp"])
     assert out["anomaly_score"].between(0, 1).all()
+
+
+def test_the_forest_voice_waits_for_enough_known_rows():
+    # A short minimum history and a long gap: the forest fits only once it has its 50 rows.
+    x = np.random.default_rng(0).normal(size=400)
+    x[:170] = np.nan
+    score = SeriesDetector(forest_voice=True, min_history=10).fit(column(x)).score_samples(column(x))
+    assert score.shape == (400,) and np.isfinite(score).all() and (score[:170] == 0).all()

@@ -181,3 +181,42 @@ def test_slots_cover_a_day_that_the_width_does_not_divide():
     features = ServiceFeatures().fit(pd.DataFrame({"cpu_usage": 50 + np.sin(np.arange(len(index)))}, index=index))
     slots = features._slot(index)
     assert features.slots_per_day_ == 206 and slots.min() >= 0 and slots.max() < 2 * 206
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/Santiago"])
+def test_slots_follow_the_wall_clock_across_daylight_saving(zone):
+    # Berlin falls back on Sunday 2026-10-25 (a 25-hour day); in Santiago clocks jump at local
+    # midnight on 2026-09-06, so that midnight does not exist.
+    index = pd.date_range("2026-08-25", "2026-11-05", freq="15min", tz="UTC").tz_convert(zone)
+    rng = np.random.default_rng(0)
+    windows = pd.DataFrame({"cpu_usage": 50 + rng.normal(0, 1, len(index))}, index=index)
+    features = ServiceFeatures().fit(windows)
+    slots = features._slot(index)
+    local = index.tz_localize(None)
+    expected = (local.day_of_week >= 5) * 96 + local.hour * 4 + local.minute // 15
+    assert (slots == np.asarray(expected)).all()
+    assert features.transform(windows)["cpu_usage_z"].notna().all()
+
+
+def test_a_slot_pools_across_midnight_within_its_kind_of_day():
+    index = _week_of_windows().index
+    clock = index.hour * 60 + index.minute
+    high = pd.DataFrame({"x": np.isin(clock, [23 * 60 + 30, 23 * 60 + 45, 0]).astype(float)}, index=index)
+    features = ServiceFeatures().fit(_week_of_windows())
+    pooled = features._pooled(features._slot(index), high)["x"]
+    # Weekday 00:00 pools weekday 23:30 and 23:45 with 00:00-00:30: three of five slots high.
+    # Without the wrap it would pool three slots with one high, and its median would be 0.
+    assert pooled.loc[0] == 1.0 and pooled.loc[1] == 0.0
+    # The weekend's midnight pools the weekend's own late evening, high too on these days.
+    assert pooled.loc[96] == 1.0 and pooled.loc[96 + 48] == 0.0
+
+
+def test_a_model_from_the_first_window_slots_keeps_its_width():
+    windows = _week_of_windows()
+    fitted = ServiceFeatures().fit(windows)
+    # The first window-slot models had slots_per_day_ but neither slot_width nor slot_width_.
+    state = {k: v for k, v in fitted.__getstate__().items() if k not in ("slot_width", "slot_width_")}
+    old = ServiceFeatures.__new__(ServiceFeatures)
+    old.__setstate__(state)
+    assert old.slot_width is None and old.slot_width_ == pd.Timedelta("15min")
+    pd.testing.assert_frame_equal(old.transform(windows), fitted.transform(windows))

@@ -270,7 +270,7 @@ class SeriesDetector(BaseEstimator):
         for t0 in range(max(self.min_history, 200), n, day):
             lo = max(0, t0 - 2 * week)
             past = X[lo:t0][known[lo:t0]]
-            if len(past) < _half(self.min_history):
+            if len(past) < max(50, _half(self.min_history)):  # the forest's own minimum is 50 rows
                 continue
             model = IsolationForestDetector(n_estimators=50, max_samples=min(256, len(past)), random_state=self.random_state)
             model.fit(past)

@@ -59,9 +59,10 @@ def bad_deviation(values: pd.Series, side: Side | str) -> pd.Series:
 
 
 def pool_reach(width: pd.Timedelta) -> int:
-    """Slots pooled on each side of a slot of ``width``: enough for about an hour in all.
+    """Slots pooled on each side of a slot of ``width``: enough for at least an hour in all.
 
-    1 for 20 to 59 minutes, 2 for 15 minutes, 6 for 5, 30 for 1; 0 from an hour up.
+    1 for 20 to 59 minutes (3 slots: 60 to 177 minutes), 2 for 15 minutes, 6 for 5, 30 for 1;
+    0 from an hour up.
     """
     ratio = pd.Timedelta(hours=1) / width
     return math.ceil((ratio - 1) / 2 - 1e-9) if ratio > 1 else 0
@@ -83,7 +84,7 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
 
     ``fit`` learns, from normal training windows only, the median and robust spread
     of each metric per slot (weekday or weekend, and the window's time of day, pooled over
-    half an hour either side), and how CPU follows traffic.
+    about half an hour either side: :func:`pool_reach`), and how CPU follows traffic.
     ``transform`` turns windows into features, all in robust z units:
 
     * ``<metric>_z``: residual against the slot's median (log scale for traffic and
@@ -123,11 +124,13 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        # Models pickled before window slots had hourly slots and none of these attributes.
-        self.__dict__.setdefault("slot_width", "1h")
+        # Models pickled before window slots had hourly slots and none of these attributes; the
+        # first window-slot models had slots_per_day_ alone. The width follows from the count.
+        windowed = "slots_per_day_" in self.__dict__
+        self.__dict__.setdefault("slot_width", None if windowed else "1h")
         if "median_" in self.__dict__:
-            self.__dict__.setdefault("slot_width_", pd.Timedelta(hours=1))
             self.__dict__.setdefault("slots_per_day_", 24)
+            self.__dict__.setdefault("slot_width_", pd.Timedelta(days=1) / self.slots_per_day_)
 
     def _slot_width(self) -> pd.Timedelta:
         """The configured slot width, checked: a duration with a unit, from a minute to a day."""
@@ -142,16 +145,19 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         return width
 
     def _slot(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """Weekday or weekend, and the slot of the day a window starts in."""
-        place = np.asarray((index - index.normalize()) // self.slot_width_, dtype=int)
-        return (index.day_of_week >= 5).astype(int) * self.slots_per_day_ + place
+        """Weekday or weekend, and the slot of the day a window starts in, by the wall clock."""
+        # Wall-clock time of day: on a day with a daylight-saving change, elapsed time since
+        # midnight would run past the last slot (or fail where midnight does not exist).
+        local = index.tz_localize(None) if index.tz is not None else index
+        place = np.asarray((local - local.normalize()) // self.slot_width_, dtype=int)
+        return (local.day_of_week >= 5).astype(int) * self.slots_per_day_ + place
 
     def _pooled(self, slot: np.ndarray, values: pd.DataFrame) -> pd.DataFrame:
         """Per slot, the median of ``values`` over the slots within half an hour either side.
 
         Centred, so a level that rises or falls through the hour (traffic in the evening) is
-        judged against its own time of day, not the hour's middle; about an hour of slots, as
-        many windows as an hourly slot held, so the baseline is no noisier. The pool wraps
+        judged against its own time of day, not the hour's middle; at least an hour of windows
+        (:func:`pool_reach`), as many as an hourly slot held, so the baseline is no noisier. The pool wraps
         around midnight within the same kind of day (weekday 00:00 pools weekday 23:45).
         Centred on a bend in the daily shape (traffic starting to fall), the median lags the
         bend a little: a deviation there reads somewhat larger than elsewhere.
