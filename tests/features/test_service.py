@@ -203,7 +203,7 @@ def test_a_slot_pools_across_midnight_within_its_kind_of_day():
     clock = index.hour * 60 + index.minute
     high = pd.DataFrame({"x": np.isin(clock, [23 * 60 + 30, 23 * 60 + 45, 0]).astype(float)}, index=index)
     features = ServiceFeatures().fit(_week_of_windows())
-    pooled = features._pooled(features._slot(index), high)["x"]
+    pooled = features._pooled(features._pools(features._slot(index)), high)["x"]
     # Weekday 00:00 pools weekday 23:30 and 23:45 with 00:00-00:30: three of five slots high.
     # Without the wrap it would pool three slots with one high, and its median would be 0.
     assert pooled.loc[0] == 1.0 and pooled.loc[1] == 0.0

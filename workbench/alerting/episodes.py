@@ -181,8 +181,8 @@ def _more_abnormal(verdict, episode: dict) -> bool:
     if before is None:
         return True
     # An episode saved before the tail was kept: a tie at its confidence (often 100) takes the tail.
-    takes_tail = worst is None and tail is not None
-    return float(verdict.get("confidence")) >= before if takes_tail else float(verdict.get("confidence")) > before
+    now = float(verdict.get("confidence"))
+    return now >= before if worst is None and tail is not None else now > before
 
 
 def payload(event: Event) -> dict:

@@ -67,8 +67,8 @@ def likelihood(raw: pd.Series | np.ndarray, short: int, long: int, min_history: 
     """
     r = pd.Series(np.asarray(raw, dtype=float))
     recent = r.rolling(short, min_periods=1).mean()
-    mean = r.rolling(long, min_periods=_half(min_history)).mean().shift(short)
-    spread = r.rolling(long, min_periods=_half(min_history)).std().shift(short)
+    history = r.rolling(long, min_periods=_half(min_history))
+    mean, spread = history.mean().shift(short), history.std().shift(short)
     return np.array(norm.cdf(((recent - mean) / np.maximum(spread, 1e-6)).fillna(-np.inf)), dtype=float)
 
 
@@ -274,6 +274,7 @@ class SeriesDetector(BaseEstimator):
                 continue
             model = IsolationForestDetector(n_estimators=50, max_samples=min(256, len(past)), random_state=self.random_state)
             model.fit(past)
-            rows = np.arange(t0, min(n, t0 + day))[known[t0 : min(n, t0 + day)]]
+            t1 = min(n, t0 + day)
+            rows = np.arange(t0, t1)[known[t0:t1]]
             surprise[rows] = -np.log10(model.tail_probability(X[rows]))
         return likelihood(surprise, self.short, self.long, self.min_history)

@@ -152,27 +152,33 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         place = np.asarray((local - local.normalize()) // self.slot_width_, dtype=int)
         return (local.day_of_week >= 5).astype(int) * self.slots_per_day_ + place
 
-    def _pooled(self, slot: np.ndarray, values: pd.DataFrame) -> pd.DataFrame:
-        """Per slot, the median of ``values`` over the slots within half an hour either side.
+    def _pools(self, slot: np.ndarray) -> dict[int, np.ndarray]:
+        """Per slot, the rows it pools: those of the slots within half an hour either side.
 
         Centred, so a level that rises or falls through the hour (traffic in the evening) is
         judged against its own time of day, not the hour's middle; at least an hour of windows
-        (:func:`pool_reach`), as many as an hourly slot held, so the baseline is no noisier. The pool wraps
-        around midnight within the same kind of day (weekday 00:00 pools weekday 23:45).
-        Centred on a bend in the daily shape (traffic starting to fall), the median lags the
-        bend a little: a deviation there reads somewhat larger than elsewhere.
+        (:func:`pool_reach`), as many as an hourly slot held, so the baseline is no noisier. The
+        pool wraps around midnight within the same kind of day (weekday 00:00 pools weekday
+        23:45). Centred on a bend in the daily shape (traffic starting to fall), the median
+        lags the bend a little: a deviation there reads somewhat larger than elsewhere.
         """
         per_day, reach = self.slots_per_day_, pool_reach(self.slot_width_)
-        data = values.to_numpy(dtype=float)
         order = np.argsort(slot, kind="stable")
         keys, starts = np.unique(slot[order], return_index=True)
         rows_of = {int(k): order[a:e] for k, a, e in zip(keys, starts, [*starts[1:], len(order)])}
-        medians = {}
+        pools = {}
         for kind in range(2):
             for place in range(per_day):
                 near = [rows_of[k] for o in range(-reach, reach + 1) if (k := kind * per_day + (place + o) % per_day) in rows_of]
                 if near:
-                    medians[kind * per_day + place] = np.median(data[np.concatenate(near)], axis=0)
+                    pools[kind * per_day + place] = np.concatenate(near)
+        return pools
+
+    @staticmethod
+    def _pooled(pools: dict[int, np.ndarray], values: pd.DataFrame) -> pd.DataFrame:
+        """Per slot, the median of ``values`` over its pool (see :meth:`_pools`)."""
+        data = values.to_numpy(dtype=float)
+        medians = {k: np.median(data[rows], axis=0) for k, rows in pools.items()}
         return pd.DataFrame.from_dict(medians, orient="index", columns=values.columns).sort_index()
 
     def fit(self, windows: pd.DataFrame, y=None, *, events: pd.DataFrame | None = None, normal: pd.Series | None = None) -> ServiceFeatures:
@@ -214,8 +220,9 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         self.slots_per_day_ = math.ceil(pd.Timedelta(days=1) / self.slot_width_)
         v = self._values(clean)
         slot = self._slot(clean.index)
-        self.median_ = self._pooled(slot, v)
-        spread = self._pooled(slot, (v - self.median_.reindex(slot).to_numpy()).abs()) * MAD_TO_SIGMA
+        pools = self._pools(slot)  # the same pools for the medians and the spreads around them
+        self.median_ = self._pooled(pools, v)
+        spread = self._pooled(pools, (v - self.median_.reindex(slot).to_numpy()).abs()) * MAD_TO_SIGMA
         overall = (v - v.median()).abs().median() * MAD_TO_SIGMA
         # A slot's spread never falls below a quarter of the metric's overall spread, nor to
         # zero. Deliberately conservative (measured in benchmarks/RESULTS.md): a floor relative
