@@ -82,9 +82,10 @@ def _check_windows(windows) -> None:
 class ServiceFeatures(TransformerMixin, BaseEstimator):
     """Window features for the model: seasonal residuals, cross-metric excess, trends, context.
 
-    ``fit`` learns, from normal training windows only, the median and robust spread
-    of each metric per slot (weekday or weekend, and the window's time of day, pooled over
-    about half an hour either side: :func:`pool_reach`), and how CPU follows traffic.
+    ``fit`` learns, from normal training windows only, the median of each metric per slot
+    (weekday or weekend, and the window's time of day, pooled over about half an hour either
+    side: :func:`pool_reach`), the robust spread around it per time of day over every day
+    (weekdays and weekends together), and how CPU follows traffic.
     ``transform`` turns windows into features, all in robust z units:
 
     * ``<metric>_z``: residual against the slot's median (log scale for traffic and
@@ -174,6 +175,17 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
                     pools[kind * per_day + place] = np.concatenate(near)
         return pools
 
+    def _across_days(self, pools: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+        """Per slot, the rows of both kinds of day at its time of day (for the spread).
+
+        A level differs between weekdays and weekends; how far a window strays from its own
+        kind's level is learnt over every day. Weekends are two days in seven: a spread from
+        the four of a 14-day history came out too small by chance (memory read 5 sigmas high
+        on an ordinary Saturday), and metrics that move slowly give about one value a day.
+        """
+        per_day = self.slots_per_day_
+        return {k: np.concatenate([pools[j] for j in (k % per_day, k % per_day + per_day) if j in pools]) for k in pools}
+
     @staticmethod
     def _pooled(pools: dict[int, np.ndarray], values: pd.DataFrame) -> pd.DataFrame:
         """Per slot, the median of ``values`` over its pool (see :meth:`_pools`)."""
@@ -220,9 +232,10 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         self.slots_per_day_ = math.ceil(pd.Timedelta(days=1) / self.slot_width_)
         v = self._values(clean)
         slot = self._slot(clean.index)
-        pools = self._pools(slot)  # the same pools for the medians and the spreads around them
+        pools = self._pools(slot)
         self.median_ = self._pooled(pools, v)
-        spread = self._pooled(pools, (v - self.median_.reindex(slot).to_numpy()).abs()) * MAD_TO_SIGMA
+        deviation = (v - self.median_.reindex(slot).to_numpy()).abs()
+        spread = self._pooled(self._across_days(pools), deviation) * MAD_TO_SIGMA
         overall = (v - v.median()).abs().median() * MAD_TO_SIGMA
         # A slot's spread never falls below a quarter of the metric's overall spread, nor to
         # zero. Deliberately conservative (measured in benchmarks/RESULTS.md): a floor relative
