@@ -144,13 +144,13 @@ def test_a_level_that_moves_within_the_hour_is_judged_at_its_own_time_of_day():
 
 
 def _day_to_day_wander(days=14, seed=0):
-    """Memory that wanders from day to day (a level per day, sd 1) with little noise within a day;
-    the history's weekend days happen to be calm (sd 0.15)."""
+    """Memory that wanders from day to day (a level per day, sd 1, every day alike) with little
+    noise within a day; the history's four weekend days happened to draw levels close together."""
     index = pd.date_range("2026-09-07", periods=96 * days, freq="15min", tz="UTC")  # a Monday
     rng = np.random.default_rng(seed)
     level = rng.normal(0, 1, days)
     weekend = np.flatnonzero(pd.date_range(index[0], periods=days, freq="D").day_of_week >= 5)
-    level[weekend] *= 0.15
+    level[weekend] = [-0.25, 0.1, -0.1, 0.25]  # a lucky draw: four values of sd 1 within 0.25 of 0
     day = np.asarray((index - index[0]).days)
     windows = pd.DataFrame({m: 50 + rng.normal(0, 0.05, len(index)) for m in ["request_rate", "error_rate", "cpu_usage"]}, index=index)
     windows["memory_usage"] = 40 + level[day] + rng.normal(0, 0.05, len(index))
@@ -163,12 +163,12 @@ def test_a_weekend_is_judged_by_how_far_any_day_strays_not_by_four_lucky_days():
     per_day = features.slots_per_day_
     # The spread is learnt per time of day over every day: a weekend slot's is its weekday twin's.
     pd.testing.assert_frame_equal(features.spread_.iloc[per_day:], features.spread_.iloc[:per_day].set_axis(features.spread_.index[per_day:]))
-    # An ordinary day-to-day wander (one sigma up) on the next Saturday reads as ordinary (2.4).
-    # With a spread from the history's four calm weekend days alone, it read 5.2 sigmas high.
+    # An ordinary day-to-day wander (one sigma up) on the next Saturday reads 2.7 sigmas. With a
+    # spread from the history's four lucky weekend days alone it read 4.0.
     saturday = pd.date_range("2026-09-26", periods=96, freq="15min", tz="UTC")
     new = pd.DataFrame({c: windows[c].iloc[:96].to_numpy() for c in windows}, index=saturday)
     new["memory_usage"] = 41.0
-    assert features.transform(new)["memory_usage_z"].median() < 3
+    assert features.transform(new)["memory_usage_z"].median() < 3.3
 
 
 def test_a_model_saved_with_hourly_slots_still_transforms():

@@ -89,7 +89,7 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
     ``transform`` turns windows into features, all in robust z units:
 
     * ``<metric>_z``: residual against the slot's median (log scale for traffic and
-      latency), in units of the slot's robust spread;
+      latency), in units of the robust spread at its time of day;
     * ``cpu_excess_z``: CPU above what the traffic explains (a runaway job at night);
     * ``memory_trend_z``: memory change over the last 2 hours (a leak creeps);
     * ``worst_z``: the largest bad-side deviation of any metric (see :data:`BAD_SIDE`);
@@ -176,19 +176,22 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         return pools
 
     def _across_days(self, pools: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-        """Per slot, the rows of both kinds of day at its time of day (for the spread).
+        """Per time of day (keyed by its weekday slot), the rows of both kinds of day (for the spread).
 
         A level differs between weekdays and weekends; how far a window strays from its own
-        kind's level is learnt over every day. Weekends are two days in seven: a spread from
-        the four of a 14-day history came out too small by chance (memory read 5 sigmas high
-        on an ordinary Saturday), and metrics that move slowly give about one value a day.
+        kind's level is learnt over every day. Weekends are two days in seven, and a spread
+        from few values is biased low: from the four weekend days of a 14-day history (memory
+        moves about once a day, so about four values) it came out 0.6-0.9 of its weekday twin's,
+        and an ordinary Saturday read memory 4-6 sigmas high. The price: where weekends really
+        are calmer (no deploys), a weekday's spread is pulled a little toward theirs.
         """
         per_day = self.slots_per_day_
-        return {k: np.concatenate([pools[j] for j in (k % per_day, k % per_day + per_day) if j in pools]) for k in pools}
+        places = sorted({k % per_day for k in pools})
+        return {place: np.concatenate([pools[k] for k in (place, place + per_day) if k in pools]) for place in places}
 
     @staticmethod
     def _pooled(pools: dict[int, np.ndarray], values: pd.DataFrame) -> pd.DataFrame:
-        """Per slot, the median of ``values`` over its pool (see :meth:`_pools`)."""
+        """Per key, the median of ``values`` over the rows given for it (:meth:`_pools`, :meth:`_across_days`)."""
         data = values.to_numpy(dtype=float)
         medians = {k: np.median(data[rows], axis=0) for k, rows in pools.items()}
         return pd.DataFrame.from_dict(medians, orient="index", columns=values.columns).sort_index()
@@ -235,7 +238,10 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         pools = self._pools(slot)
         self.median_ = self._pooled(pools, v)
         deviation = (v - self.median_.reindex(slot).to_numpy()).abs()
-        spread = self._pooled(self._across_days(pools), deviation) * MAD_TO_SIGMA
+        # One spread per time of day (computed once), given to the slots of both kinds of day.
+        by_time = self._pooled(self._across_days(pools), deviation) * MAD_TO_SIGMA
+        keys = self.median_.index.to_numpy()
+        spread = by_time.reindex(keys % self.slots_per_day_).set_axis(self.median_.index)
         overall = (v - v.median()).abs().median() * MAD_TO_SIGMA
         # A slot's spread never falls below a quarter of the metric's overall spread, nor to
         # zero. Deliberately conservative (measured in benchmarks/RESULTS.md): a floor relative

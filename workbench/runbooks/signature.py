@@ -155,6 +155,8 @@ def fit_baseline(
     flags = pd.Series(windows.index.isin(normal.index), index=windows.index)
     # Hourly slots: the signature's threshold, block weights and calibration were chosen on
     # hourly deviations (bench_runbooks.py); the model's window slots would need them chosen again.
+    # The spreads over every day (not per kind of day) changed those deviations without choosing
+    # again: bench_runbooks was rerun and its development seeds checked (RESULTS.md, git log).
     return ServiceFeatures(slot_width="1h").fit(windows, events=events, normal=flags)
 
 
