@@ -40,11 +40,12 @@ DEV_SEEDS = (7, 11, 13, 17, 19)
 HELD_BACK = [
     ((101, 103, 107, 109), "first run on 2026-11-29 at commit de165ad, after the kept fixes below up to the calibration's floor"),
     ((201, 203, 207, 209), "first run on 2026-11-29 after the window-slot baselines"),
-    ((401, 403, 407, 409), "first run on 2026-11-29 after the spreads learnt over every day (the last kept fix below)"),
+    ((401, 403, 407, 409), "first run on 2026-11-29 after the spreads learnt over every day"),
+    ((501, 503, 507, 509), "first run on 2026-11-29 after the sample's rates became 5-minute rates (the last kept change below)"),
 ]
 #: Never run yet: the held-back set for the next fix. (301, 303, 307 and 309 were run once, on 2026-11-29,
 #: with a change that was not kept, the 5-minute rates below: seen, so no longer held back.)
-NEXT_HELD_BACK = (501, 503, 507, 509)
+NEXT_HELD_BACK = (601, 603, 607, 609)
 #: Changes tried on the development seeds, kept or not, with what they did there (false
 #: positives and misses per seed 7/11/13/17/19, against the code of their day). Kept here so
 #: nobody tries them again blind. None was tried on a held-back seed but the 5-minute rates, whose entry says what that spent.
@@ -103,6 +104,10 @@ TRIED = [
     "so a blip is less extreme to the model: the model's own false alarms fell (seeds 11 and 13: 'other' 4 and 2 -> 0) but "
     "the blips that cross the critical rule then page as the rule's alone: false positives 21/24/28/17/16 -> "
     "21/20/26/17/20 %, brief rule pages 1/4/4/1/2 -> 1/7/5/2/3, none missed.",
+    "**Kept**, a change to the data: the sample's rates as the documented queries return them, 5-minute rates sampled once "
+    "a minute (the change tried above, now on the detector with the spreads over every day; decided on these seeds alone). "
+    "False positives 21/24/28/17/16 -> 21/14/18/17/14 %, brief rule pages 1/4/4/1/2 -> 0/0/0/2/1, none missed; median time "
+    "to detect 16/14/27/12/20 -> 16/24/27/19/20 min (a 5-minute rate lags a change by a few minutes, in Prometheus too).",
 ]
 #: The issue's bar for every reported seed (issue 16's "done when").
 GOALS = "at least 68 % fewer alerts, at most 12 % false positives, none missed, median time to detect at most 20 minutes"

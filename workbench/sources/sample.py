@@ -12,6 +12,10 @@ service and minute:
 * error rate = a binomial draw of failed requests among the minute's requests,
   so quiet night-time minutes are naturally noisier, plus short self-healing
   blips (a bad pod, client retries) that are noise, not incidents;
+* every rate is then what the documented Prometheus queries return (README, "Your own
+  metrics": ``rate(...[5m])`` sampled once a minute): request rate, error rate and CPU
+  over the trailing 5 minutes, the latency percentiles request-weighted over them (as
+  ``histogram_quantile`` pools five minutes of buckets); memory is a gauge, as it is;
 * memory follows traffic a little, drops at each deploy (restart) and warms up;
 * scrape gaps: a few minutes missing here and there, and one long exporter
   outage on some services;
@@ -53,8 +57,8 @@ from workbench.store.files import read_parquet
 
 __all__ = ["GENERATOR_VERSION", "PROFILES", "SampleData", "SampleSource", "ensure_sample", "generate", "sample_path"]
 
-#: Bump when the generator's output changes, so cached files are rebuilt.
-GENERATOR_VERSION = 3
+#: Bump when the generator's output changes, so cached files are rebuilt. 4: rates over 5 minutes.
+GENERATOR_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -190,14 +194,23 @@ def _service_signals(
     p99 = p95 * profile.p99_ratio * signals["p99_factor"] * np.exp(rng.normal(0, 0.1, n))
     requests = np.maximum(np.round(rps * 60), 1).astype(np.int64)
     errors = rng.binomial(requests, np.clip(signals["error_p"], 0, 1))
+    # As the documented queries return them: rates over the last 5 minutes, one sample a minute.
+    # (Per-minute ratios made every self-healing blip of five minutes or more at 5 % errors page
+    # the critical rule, which the same rule over a 5-minute rate would not see.)
+    weights = _trailing(requests)
     return {
-        "request_rate": rps,
-        "error_rate": 100 * errors / requests,
-        "latency_p95": p95,
-        "latency_p99": p99,
-        "cpu_usage": np.clip(cpu, 0, 100),
+        "request_rate": _trailing(rps),
+        "error_rate": 100 * _trailing(errors) / weights,
+        "latency_p95": _trailing(p95 * requests) / weights,
+        "latency_p99": _trailing(p99 * requests) / weights,
+        "cpu_usage": np.clip(_trailing(cpu), 0, 100),
         "memory_usage": np.clip(signals["memory"], 0, 100),
     }
+
+
+def _trailing(x: np.ndarray, minutes: int = 5) -> np.ndarray:
+    """Mean over the trailing ``minutes`` (fewer at the very start), as ``rate(...[5m])`` averages."""
+    return pd.Series(np.asarray(x, dtype=float)).rolling(minutes, min_periods=1).mean().to_numpy()
 
 
 def _gap_mask(n: int, rng: np.random.Generator, long_outage: bool) -> np.ndarray:
