@@ -14,7 +14,7 @@ from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.settings import SampleSettings
 from workbench.sources import load_metrics
-from workbench.sources.sample import ensure_sample, generate, sample_path
+from workbench.sources.sample import GENERATOR_VERSION, ensure_sample, generate, sample_path
 from workbench.sources.scenarios import INCIDENT_KINDS, sample_changes
 from workbench.workflows.sample import write_sample_labels
 
@@ -237,7 +237,7 @@ def changes():
     return sample_changes(PINNED, SIX)
 
 
-def test_drift_off_reproduces_the_generator_before_drift(drift_off):
+def test_drift_off_reproduces_the_generator_without_drift(drift_off):
     assert digest(drift_off) == DRIFT_OFF_DIGEST
 
 
@@ -337,6 +337,14 @@ def test_a_coarser_sample_keeps_the_drift_setting():
     p95 = [to_wide(d.metrics, "search")["latency_p95"] for d in (on, off)]
     assert p95[0][: at - pd.Timedelta("5min")].equals(p95[1][: at - pd.Timedelta("5min")])
     assert (p95[0][at + pd.Timedelta("5min") :] > p95[1][at + pd.Timedelta("5min") :]).all()
+
+
+def test_a_new_generator_version_rebuilds_the_cached_sample(tmp_path, monkeypatch):
+    # A cached sample from an older generator (per-minute ratios before version 4) must not be reused.
+    config = load_config(make_project(tmp_path / "p", days=14, labels=False))
+    before = sample_path(config)
+    monkeypatch.setattr("workbench.sources.sample.GENERATOR_VERSION", GENERATOR_VERSION + 1)
+    assert sample_path(config) != before
 
 
 def test_flipping_drift_rebuilds_the_cached_sample(tmp_path):

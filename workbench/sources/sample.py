@@ -13,9 +13,11 @@ service and minute:
   so quiet night-time minutes are naturally noisier, plus short self-healing
   blips (a bad pod, client retries) that are noise, not incidents;
 * every rate is then what the documented Prometheus queries return (README, "Your own
-  metrics": ``rate(...[5m])`` sampled once a minute): request rate, error rate and CPU
-  over the trailing 5 minutes, the latency percentiles request-weighted over them (as
-  ``histogram_quantile`` pools five minutes of buckets); memory is a gauge, as it is;
+  metrics": ``rate(...[5m])`` sampled once a minute): request rate, error rate (errors
+  over requests, each summed over the window) and CPU over the trailing 5 minutes; the
+  latency percentiles request-weighted over them, an approximation of ``histogram_quantile``
+  over five minutes of buckets (which reads a short spike somewhat higher, sooner); memory
+  is a gauge, as it is. A coarser ``frequency`` averages these 1-minute values over each step;
 * memory follows traffic a little, drops at each deploy (restart) and warms up;
 * scrape gaps: a few minutes missing here and there, and one long exporter
   outage on some services;
