@@ -14,7 +14,12 @@ from workbench.features.windows import to_windows
 from workbench.labels.incidents import read_events, read_incidents
 from workbench.settings import SampleSettings
 from workbench.sources import load_metrics
-from workbench.sources.sample import GENERATOR_VERSION, ensure_sample, generate, sample_path
+from workbench.sources.sample import (
+    GENERATOR_VERSION,
+    ensure_sample,
+    generate,
+    sample_path,
+)
 from workbench.sources.scenarios import INCIDENT_KINDS, sample_changes
 from workbench.workflows.sample import write_sample_labels
 
