@@ -175,23 +175,9 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
                     pools[kind * per_day + place] = np.concatenate(near)
         return pools
 
-    def _across_days(self, pools: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-        """Per time of day (keyed by its weekday slot), the rows of both kinds of day (for the spread).
-
-        A level differs between weekdays and weekends; how far a window strays from its own
-        kind's level is learnt over every day. Weekends are two days in seven, and a spread
-        from few values is biased low: from the four weekend days of a 14-day history (memory
-        moves about once a day, so about four values) it came out 0.6-0.9 of its weekday twin's,
-        and an ordinary Saturday read memory 4-6 sigmas high. The price: where weekends really
-        are calmer (no deploys), a weekday's spread is pulled a little toward theirs.
-        """
-        per_day = self.slots_per_day_
-        places = sorted({k % per_day for k in pools})
-        return {place: np.concatenate([pools[k] for k in (place, place + per_day) if k in pools]) for place in places}
-
     @staticmethod
     def _pooled(pools: dict[int, np.ndarray], values: pd.DataFrame) -> pd.DataFrame:
-        """Per key, the median of ``values`` over the rows given for it (:meth:`_pools`, :meth:`_across_days`)."""
+        """Per key, the median of ``values`` over the rows :meth:`_pools` gives for it."""
         data = values.to_numpy(dtype=float)
         medians = {k: np.median(data[rows], axis=0) for k, rows in pools.items()}
         return pd.DataFrame.from_dict(medians, orient="index", columns=values.columns).sort_index()
@@ -238,10 +224,15 @@ class ServiceFeatures(TransformerMixin, BaseEstimator):
         pools = self._pools(slot)
         self.median_ = self._pooled(pools, v)
         deviation = (v - self.median_.reindex(slot).to_numpy()).abs()
-        # One spread per time of day (computed once), given to the slots of both kinds of day.
-        by_time = self._pooled(self._across_days(pools), deviation) * MAD_TO_SIGMA
-        keys = self.median_.index.to_numpy()
-        spread = by_time.reindex(keys % self.slots_per_day_).set_axis(self.median_.index)
+        # The level is per kind of day; how far a window strays from its kind's level is learnt
+        # per time of day over every day (the slots taken modulo the day pool both kinds).
+        # Weekends are two days in seven, and a spread from few values is biased low: from the
+        # four weekend days of a 14-day history (memory moves about once a day) it came out
+        # 0.6-0.9 of its weekday twin's, and an ordinary Saturday read memory 4-6 sigmas high.
+        # The price: where weekends really are calmer, a weekday's spread is pulled toward theirs.
+        per_day = self.slots_per_day_
+        by_time = self._pooled(self._pools(slot % per_day), deviation) * MAD_TO_SIGMA
+        spread = by_time.reindex(self.median_.index % per_day).set_axis(self.median_.index)
         overall = (v - v.median()).abs().median() * MAD_TO_SIGMA
         # A slot's spread never falls below a quarter of the metric's overall spread, nor to
         # zero. Deliberately conservative (measured in benchmarks/RESULTS.md): a floor relative
